@@ -1,0 +1,43 @@
+import type { Disposer } from '../types.ts';
+import type { Declaration, DynamicKeys, EntryInfo, StaticValues, ValueOf } from './define-secrets.ts';
+import type { EventName, Listener, Trigger } from './events.ts';
+import { type KeyshiftOptions, Manager, type ManagerStatus, type RefreshResult } from './manager.ts';
+
+/** A consistent, frozen view of every dynamic value. */
+export interface Snapshot<D extends Declaration> {
+  get<K extends DynamicKeys<D>>(name: K): ValueOf<D[K]>;
+}
+
+/** The typed manager of one service's declaration. */
+export interface Keyshift<D extends Declaration> {
+  /** Static values: plain typed properties, read once at ready(), never refreshed. */
+  readonly static: StaticValues<D>;
+  /** Reads a dynamic value from the warm cache: synchronous, no I/O. */
+  get<K extends DynamicKeys<D>>(name: K): ValueOf<D[K]>;
+  /** Loads every entry (in parallel, bounded) and starts the background refresh. */
+  ready(): Promise<void>;
+  readonly isReady: boolean;
+  /** Forces a fetch of the named dynamic entries (default: all), bypassing the TTL. */
+  refresh(names?: DynamicKeys<D> | readonly DynamicKeys<D>[], options?: { trigger?: Trigger }): Promise<RefreshResult[]>;
+  /** Runs `fn` (a request) with one consistent view pinned through AsyncLocalStorage. */
+  run<R>(fn: () => R): R;
+  /** The current view, frozen. */
+  snapshot(): Snapshot<D>;
+  /** Subscribes to change, rejected, error, stale, recovered, fetch, ready. Returns a disposer. */
+  on<E extends EventName>(event: E, listener: Listener<E>): Disposer;
+  /** Every entry's value-free status. */
+  status(): ManagerStatus;
+  /** The resolved declaration (names, kinds, categories, TTLs): no values. */
+  readonly entries: readonly EntryInfo[];
+  readonly name: string;
+  /** Stops every timer, watcher and in-flight call; a second call is a no-op. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds a service's manager from its declaration. Reads are typed by the codecs:
+ * `ks.get('TP_FLAT_FEE')` is a Decimal, `ks.static.SUCCESS_URL_SIGNING_KEY` a Secret<string>.
+ */
+export function createKeyshift<const D extends Declaration>(declaration: D, options: KeyshiftOptions): Keyshift<D> {
+  return new Manager(declaration, options) as unknown as Keyshift<D>;
+}

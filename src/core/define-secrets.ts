@@ -1,0 +1,136 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { DEFAULT_TTL_MS_BY_CATEGORY } from '../constants.ts';
+import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import type { Category, RotationKind, SecretCategory } from '../types.ts';
+import type { Codec } from './codecs/codec.ts';
+import { assertPolicy, DEFAULT_POLICY, type PolicyRule } from './policy.ts';
+import type { Secret } from './redacted.ts';
+
+/** One entry of a service's declaration. */
+export interface EntryDeclaration<T = unknown> {
+  /** The value's type: `t.string()`, `t.decimal()`, `t.json(schema)`... */
+  type: Codec<T>;
+  /** Read once at ready() and never refreshed. Default false (dynamic). */
+  static?: boolean;
+  /** The category: sets the default TTL and secrecy. Default 'other'. */
+  category?: Category;
+  /** The name in the store, when it differs from the entry name. Default: the entry name. */
+  key?: string;
+  /** Refresh period. Default: by category (5 min API keys, 1 min URLs and queues). */
+  ttlMs?: number;
+  /** Serve the last-known-good value at most this long after the last successful fetch. Default: no bound. */
+  maxStaleMs?: number;
+  /** Past maxStaleMs: keep serving with an alert, or make reads throw StaleSecretError. Default 'serve-stale'. */
+  onStale?: 'serve-stale' | 'fail-closed';
+  /** The entry may be missing from the store; it then reads as null. Default false. */
+  optional?: boolean;
+  /** Wrap the value in Secret<T>. Default: true for api-key, webhook-secret, database-credential, signing-key, private-key. */
+  secret?: boolean;
+  /** An extra Standard Schema validator run on the decoded value. */
+  validate?: StandardSchemaV1<T, T>;
+  /** Hands the entry to a rotation integration, which the policy may allow for otherwise-static entries. */
+  rotation?: RotationKind;
+  /** What the entry is for (inventory, status). */
+  description?: string;
+}
+
+/** A service's declaration: entry name → entry. */
+export type Declaration = Record<string, EntryDeclaration<unknown>>;
+
+type Wrap<E, T> = E extends { secret: true }
+  ? Secret<T>
+  : E extends { secret: false }
+    ? T
+    : E extends { category: SecretCategory }
+      ? Secret<T>
+      : T;
+
+/** The type a read of entry `E` returns. */
+export type ValueOf<E> = E extends { type: Codec<infer T> }
+  ? Wrap<E, T> | (E extends { optional: true } ? null : never)
+  : never;
+
+export type StaticKeys<D> = { [K in keyof D]: D[K] extends { static: true } ? K : never }[keyof D] & string;
+export type DynamicKeys<D> = Exclude<keyof D & string, StaticKeys<D>>;
+export type StaticValues<D> = { readonly [K in StaticKeys<D>]: ValueOf<D[K]> };
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,254}$/;
+const CATEGORIES = new Set<string>(Object.keys(DEFAULT_TTL_MS_BY_CATEGORY));
+const SECRET_CATEGORIES = new Set<string>(['api-key', 'webhook-secret', 'database-credential', 'signing-key', 'private-key']);
+
+function invalid(entry: string, message: string): KeyshiftError {
+  return new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `entry ${entry}: ${message}`, { entry });
+}
+
+function checkMs(entry: string, field: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+    throw invalid(entry, `${field} must be a positive number of milliseconds`);
+  }
+}
+
+/** Checks one entry's shape and the policy; throws a KeyshiftError naming the entry and field. */
+export function checkEntry(name: string, entry: EntryDeclaration<unknown>, rules: readonly PolicyRule[]): void {
+  if (!NAME.test(name)) throw invalid(JSON.stringify(name), 'names are letters, digits, _ and - (at most 255)');
+  if (typeof entry !== 'object' || entry === null) throw invalid(name, 'the declaration must be an object');
+  if (typeof entry.type?.decode !== 'function') throw invalid(name, 'type must be a codec such as t.string()');
+  if (entry.category !== undefined && !CATEGORIES.has(entry.category)) {
+    throw invalid(name, `unknown category "${entry.category}" (one of ${[...CATEGORIES].join(', ')})`);
+  }
+  if (entry.key !== undefined && !NAME.test(entry.key)) throw invalid(name, 'key must be a valid store name');
+  checkMs(name, 'ttlMs', entry.ttlMs);
+  checkMs(name, 'maxStaleMs', entry.maxStaleMs);
+  if (entry.onStale !== undefined && entry.onStale !== 'serve-stale' && entry.onStale !== 'fail-closed') {
+    throw invalid(name, "onStale must be 'serve-stale' or 'fail-closed'");
+  }
+  if (entry.static && (entry.ttlMs !== undefined || entry.maxStaleMs !== undefined)) {
+    throw invalid(name, 'a static entry is read once: ttlMs and maxStaleMs do not apply');
+  }
+  assertPolicy(name, entry, rules);
+}
+
+/**
+ * Declares a service's entries once. The declaration is checked now (shape and the
+ * default policy), so a `*_PRIVATE_KEY` declared dynamic fails at import time, and
+ * the codecs give the manager its types.
+ */
+export function defineSecrets<const D extends Declaration>(declaration: D, options: { policy?: readonly PolicyRule[] } = {}): D {
+  if (typeof declaration !== 'object' || declaration === null) {
+    throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'defineSecrets() takes an object of entries');
+  }
+  for (const [name, entry] of Object.entries(declaration)) checkEntry(name, entry, options.policy ?? DEFAULT_POLICY);
+  return Object.freeze(declaration);
+}
+
+/** Resolved, defaulted facts about one entry. */
+export interface EntryInfo {
+  readonly name: string;
+  readonly key: string;
+  readonly kind: 'static' | 'dynamic';
+  readonly category: Category;
+  readonly type: string;
+  readonly ttlMs: number | undefined;
+  readonly maxStaleMs: number | undefined;
+  readonly onStale: 'serve-stale' | 'fail-closed';
+  readonly optional: boolean;
+  readonly secret: boolean;
+  readonly rotation: RotationKind | undefined;
+  readonly description: string | undefined;
+}
+
+export function resolveEntry(name: string, entry: EntryDeclaration<unknown>): EntryInfo {
+  const category = entry.category ?? 'other';
+  return Object.freeze({
+    name,
+    key: entry.key ?? name,
+    kind: entry.static ? 'static' : 'dynamic',
+    category,
+    type: entry.type.kind,
+    ttlMs: entry.static ? undefined : (entry.ttlMs ?? DEFAULT_TTL_MS_BY_CATEGORY[category]),
+    maxStaleMs: entry.maxStaleMs,
+    onStale: entry.onStale ?? 'serve-stale',
+    optional: entry.optional ?? false,
+    secret: entry.secret ?? SECRET_CATEGORIES.has(category),
+    rotation: entry.rotation,
+    description: entry.description,
+  });
+}

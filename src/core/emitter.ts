@@ -1,0 +1,58 @@
+import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import type { Disposer, Logger } from '../types.ts';
+import { channels } from './diagnostics.ts';
+import type { EventName, KeyshiftEvents, Listener } from './events.ts';
+
+/**
+ * A typed emitter whose listeners cannot hurt it: a listener that throws (or returns
+ * a rejected promise) is reported as an `error` event and the others still run (F6).
+ * Every event is also published on its diagnostics channel with the manager's name.
+ */
+export class Emitter {
+  readonly #listeners = new Map<EventName, Set<(payload: never) => void>>();
+  #muted = false;
+
+  constructor(
+    private readonly manager: string,
+    private readonly logger: Logger,
+  ) {}
+
+  on<E extends EventName>(event: E, listener: Listener<E>): Disposer {
+    const set = this.#listeners.get(event) ?? new Set();
+    this.#listeners.set(event, set);
+    const fn = listener as (payload: never) => void;
+    set.add(fn);
+    return () => void set.delete(fn);
+  }
+
+  /** After close(): nothing more is delivered. */
+  mute(): void {
+    this.#muted = true;
+  }
+
+  emit<E extends EventName>(event: E, payload: KeyshiftEvents[E]): void {
+    if (this.#muted) return;
+    const channel = channels[event];
+    if (channel.hasSubscribers) channel.publish({ manager: this.manager, ...payload });
+    const set = this.#listeners.get(event);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        const result: unknown = (listener as Listener<E>)(payload);
+        if (result instanceof Promise) result.catch((error: unknown) => this.#listenerFailed(event, error));
+      } catch (error) {
+        this.#listenerFailed(event, error);
+      }
+    }
+  }
+
+  #listenerFailed(event: EventName, cause: unknown): void {
+    const kind = cause instanceof Error ? cause.name : typeof cause;
+    const error = new KeyshiftError(ErrorCodes.INTERNAL, `a "${event}" listener threw ${kind}`, { cause });
+    if (event === 'error') {
+      this.logger.error({ code: error.code, event }, error.message);
+      return;
+    }
+    this.emit('error', { name: undefined, error, trigger: 'listener', consecutiveFailures: 0 });
+  }
+}

@@ -1,0 +1,94 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { LATENCY_SAMPLES } from '../constants.ts';
+import type { KeyshiftError } from '../errors.ts';
+import type { TimerHandle } from '../types.ts';
+import type { Codec } from './codecs/codec.ts';
+import type { EntryInfo } from './define-secrets.ts';
+
+/** Everything the manager knows about one entry. Internal: callers see EntryStatus. */
+export class EntryState {
+  /** The decoded (and wrapped) value, or null for a missing optional entry. */
+  value: unknown;
+  version: string | undefined;
+  hasValue = false;
+  /** Monotonic time of the last successful fetch. */
+  fetchedAt = 0;
+  /** Wall-clock time of the last successful fetch, for display. */
+  fetchedAtWall = 0;
+  servedBy: string | undefined;
+  lastError: KeyshiftError | undefined;
+  consecutiveFailures = 0;
+  /** The last version refused by its type, so one bad version alerts once. */
+  rejectedVersion: string | undefined;
+  staleExceeded = false;
+  failClosed = false;
+  timer: TimerHandle | undefined;
+  staleTimer: TimerHandle | undefined;
+  recheckTimer: TimerHandle | undefined;
+  /** One trailing fetch for forced refreshes that fell inside the minimum interval. */
+  trailingTimer: TimerHandle | undefined;
+  /** Monotonic time the last forced (push, admin, manual) fetch started. */
+  lastForcedAt = Number.NEGATIVE_INFINITY;
+  successes = 0;
+  failures = 0;
+  readonly #latencies = new Float32Array(LATENCY_SAMPLES);
+  #latencyCount = 0;
+  /** Monotonic times of recent failures (for "3 failures in 5 minutes"). */
+  readonly recentFailures: number[] = [];
+
+  constructor(
+    readonly info: EntryInfo,
+    readonly codec: Codec<unknown>,
+    readonly validate: StandardSchemaV1<unknown, unknown> | undefined,
+  ) {}
+
+  recordLatency(ms: number): void {
+    this.#latencies[this.#latencyCount % LATENCY_SAMPLES] = ms;
+    this.#latencyCount++;
+  }
+
+  recordFailure(now: number, windowMs: number): void {
+    this.failures++;
+    this.consecutiveFailures++;
+    this.recentFailures.push(now);
+    while (this.recentFailures.length > 0 && now - (this.recentFailures[0] ?? now) > windowMs) this.recentFailures.shift();
+    if (this.recentFailures.length > 64) this.recentFailures.shift();
+  }
+
+  /** The p-th percentile (0..1) of the last LATENCY_SAMPLES fetch durations, or undefined. */
+  latency(p: number): number | undefined {
+    const n = Math.min(this.#latencyCount, LATENCY_SAMPLES);
+    if (n === 0) return undefined;
+    const sorted = Array.from(this.#latencies.subarray(0, n)).sort((a, b) => a - b);
+    return sorted[Math.min(n - 1, Math.ceil(p * n) - 1)];
+  }
+}
+
+/** The value-free status of one entry, as `status()` and the admin surface show it. */
+export interface EntryStatus {
+  name: string;
+  key: string;
+  kind: 'static' | 'dynamic';
+  category: string;
+  type: string;
+  secret: boolean;
+  rotation: string | undefined;
+  source: string | undefined;
+  version: string | undefined;
+  /** ISO time of the last successful fetch. */
+  fetchedAt: string | undefined;
+  ageMs: number | undefined;
+  ttlMs: number | undefined;
+  /** Refreshes are failing and the value served is last-known-good. */
+  stale: boolean;
+  staleExceeded: boolean;
+  failClosed: boolean;
+  consecutiveFailures: number;
+  recentFailures: number;
+  lastError: { code: string; message: string } | undefined;
+  latencyMs: { p50: number | undefined; p99: number | undefined };
+  fetches: { success: number; failure: number };
+  successRate: number | undefined;
+  /** A value-free description (a URL's scheme and host), only for non-secret entries. */
+  display: string | undefined;
+}

@@ -1,0 +1,27 @@
+import type { KeyshiftError } from '../errors.ts';
+
+/** What started a fetch. */
+export type Trigger = 'startup' | 'ttl' | 'retry' | 'push' | 'admin' | 'manual' | 'recheck';
+
+/** How a fetch ended. */
+export type FetchOutcome = 'changed' | 'unchanged' | 'rejected' | 'not-found' | 'error';
+
+export interface KeyshiftEvents {
+  /** A dynamic entry now serves a new version. */
+  change: { name: string; version: string; previousVersion: string | undefined; trigger: Trigger; source: string };
+  /** A version failed its type or validator; the previous value stays. */
+  rejected: { name: string; version: string; type: string; code: string; reason: string };
+  /** A fetch failed (the last-known-good value stays), or a listener threw. */
+  error: { name: string | undefined; error: KeyshiftError; trigger: Trigger | 'listener'; consecutiveFailures: number };
+  /** An entry's refreshes are failing; `exceeded` once it is older than its maxStaleMs. */
+  stale: { name: string; ageMs: number; maxStaleMs: number | undefined; exceeded: boolean; failClosed: boolean };
+  /** A failing entry fetched successfully again. */
+  recovered: { name: string; failures: number };
+  /** Every fetch, for metrics: outcome and duration. */
+  fetch: { name: string; trigger: Trigger; outcome: FetchOutcome; durationMs: number; source: string; code?: string };
+  /** ready() resolved. */
+  ready: { durationMs: number; entries: number };
+}
+
+export type EventName = keyof KeyshiftEvents;
+export type Listener<E extends EventName> = (payload: KeyshiftEvents[E]) => void;

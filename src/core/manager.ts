@@ -1,0 +1,554 @@
+import { setMaxListeners } from 'node:events';
+import {
+  ALERT_FAILURE_WINDOW_MS,
+  DEFAULT_FETCH_TIMEOUT_MS,
+  DEFAULT_MAX_VALUE_BYTES,
+  DEFAULT_MIN_REFRESH_INTERVAL_MS,
+  DEFAULT_STARTUP_CONCURRENCY,
+  DEFAULT_STARTUP_TIMEOUT_MS,
+  DEFAULT_TTL_JITTER,
+  THROTTLED_MIN_RETRY_MS,
+} from '../constants.ts';
+import { ErrorCodes, isTransient, KeyshiftError, StaleSecretError } from '../errors.ts';
+import type { Clock, Disposer, Logger, Source, SourceValue } from '../types.ts';
+import { systemClock } from './clock.ts';
+import { checkEntry, type Declaration, type EntryInfo, resolveEntry } from './define-secrets.ts';
+import { Emitter } from './emitter.ts';
+import { EntryState, type EntryStatus } from './entry-state.ts';
+import type { EventName, FetchOutcome, Listener, Trigger } from './events.ts';
+import { stderrLogger } from './logger.ts';
+import { DEFAULT_POLICY, type PolicyRule } from './policy.ts';
+import { type FetchContext, type FetchResult, fetchEntry, prefetchMany, resultOf } from './refresher.ts';
+import { RequestSnapshots, type View } from './request-snapshot.ts';
+import { type BackoffOptions, backoffDelay, jittered } from './schedule.ts';
+import { SingleFlight } from './single-flight.ts';
+import { statusOf } from './status.ts';
+
+export interface KeyshiftOptions {
+  /** Where values come from: localStore(), env(), gcpSecretManager(), fallbackChain([...])... */
+  source: Source;
+  /** A name for this service in logs, events and metrics. Default 'keyshift'. */
+  name?: string;
+  /** Pino-compatible logger, or false for none. Default: warnings and errors on stderr. */
+  logger?: Logger | false;
+  /** Policy rules. Default DEFAULT_POLICY (private keys static; signing keys and DB passwords only via rotation). */
+  policy?: readonly PolicyRule[];
+  /** Per-call store deadline. Default 3,000 ms. */
+  fetchTimeoutMs?: number;
+  /** ready() fails after this long, naming the entries still pending. Default 30,000 ms. */
+  startupTimeoutMs?: number;
+  /** Store calls in flight during ready(). Default 64. */
+  startupConcurrency?: number;
+  /** Hold a failed ready() back until this long after it started (crash-loop protection). Default 0. */
+  minStartupFailureMs?: number;
+  /** Backoff after failures. Default 1 s doubling to 30 s, ±25 %. */
+  backoff?: BackoffOptions;
+  /** ± fraction of spread on every TTL. Default 0.1. */
+  ttlJitter?: number;
+  /** Forced refreshes of one entry closer together than this are coalesced. Default 1,000 ms. */
+  minRefreshIntervalMs?: number;
+  /** Largest accepted value. Default 64 KiB. */
+  maxValueBytes?: number;
+  /** Time source. Default the system clock (performance.now, unref'd timers). */
+  clock?: Clock;
+  /** Random source for jitter. Default Math.random. */
+  random?: () => number;
+}
+
+/** What one forced refresh of one entry did. */
+export interface RefreshResult {
+  name: string;
+  outcome: FetchOutcome;
+  changed: boolean;
+  version: string | undefined;
+  previousVersion: string | undefined;
+  /** Joined a fetch already in flight, or fell inside the minimum refresh interval. */
+  coalesced: boolean;
+  error?: { code: string; message: string };
+}
+
+export interface ManagerStatus {
+  name: string;
+  ready: boolean;
+  closed: boolean;
+  source: string;
+  entries: EntryStatus[];
+  /** Reads made while request snapshots were active but outside any (a lost AsyncLocalStorage context). */
+  readsOutsideSnapshot: number;
+}
+
+const PUSH_RECHECK_MS = [500, 1_500, 3_000] as const;
+
+/** The hot-reload engine. Internal: users get the typed `Keyshift<D>` view from createKeyshift(). */
+export class Manager {
+  readonly name: string;
+  readonly entries: readonly EntryInfo[];
+  readonly #states = new Map<string, EntryState>();
+  readonly #byKey = new Map<string, EntryState[]>();
+  readonly #source: Source;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #logger: Logger;
+  readonly #events: Emitter;
+  readonly #snapshots = new RequestSnapshots();
+  readonly #flights = new SingleFlight<string, RefreshResult>();
+  readonly #closer = new AbortController();
+  readonly #ctx: FetchContext;
+  readonly #opts: KeyshiftOptions;
+  #view: View = new Map();
+  #staging = new Map<string, unknown>();
+  #static: Readonly<Record<string, unknown>> | undefined;
+  #ready = false;
+  #readyPromise: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #unwatch: Disposer | undefined;
+
+  constructor(declaration: Declaration, options: KeyshiftOptions) {
+    if (typeof options?.source?.get !== 'function') {
+      throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'createKeyshift() needs options.source, such as localStore() or env()');
+    }
+    this.#opts = options;
+    this.name = options.name ?? 'keyshift';
+    this.#source = options.source;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#logger = options.logger === false ? { info() {}, warn() {}, error() {} } : (options.logger ?? stderrLogger);
+    this.#events = new Emitter(this.name, this.#logger);
+    for (const [name, decl] of Object.entries(declaration)) {
+      checkEntry(name, decl, options.policy ?? DEFAULT_POLICY);
+      const state = new EntryState(resolveEntry(name, decl), decl.type, decl.validate);
+      this.#states.set(name, state);
+      const same = this.#byKey.get(state.info.key) ?? [];
+      same.push(state);
+      this.#byKey.set(state.info.key, same);
+    }
+    this.entries = Object.freeze([...this.#states.values()].map((s) => s.info));
+    // every in-flight fetch listens for close(): as many listeners as entries, by design
+    setMaxListeners(0, this.#closer.signal);
+    this.#ctx = {
+      source: this.#source,
+      clock: this.#clock,
+      timeoutMs: options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
+      maxBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
+      closed: this.#closer.signal,
+    };
+  }
+
+  get isReady(): boolean {
+    return this.#ready;
+  }
+
+  get static(): Readonly<Record<string, unknown>> {
+    if (this.#static === undefined) {
+      throw new KeyshiftError(ErrorCodes.NOT_READY, 'static values are available once ready() has resolved');
+    }
+    return this.#static;
+  }
+
+  /** The read path: one Map.get on an immutable view (the request's, when one is pinned). */
+  get(name: string): unknown {
+    const view = this.#snapshots.active ? this.#snapshots.viewOr(this.#view) : this.#view;
+    const value = view.get(name);
+    return value !== undefined ? value : this.#miss(name);
+  }
+
+  #miss(name: string): never {
+    const state = this.#states.get(name);
+    if (!state) throw new KeyshiftError(ErrorCodes.UNKNOWN_ENTRY, `unknown entry ${JSON.stringify(name)}: it is not declared`);
+    if (state.info.kind === 'static') {
+      throw new KeyshiftError(ErrorCodes.WRONG_KIND, `entry ${name} is static: read it as .static.${name}`, { entry: name });
+    }
+    if (state.failClosed) throw new StaleSecretError(name, this.#clock.now() - state.fetchedAt, state.info.maxStaleMs ?? 0);
+    throw new KeyshiftError(ErrorCodes.NOT_READY, `entry ${name} is not loaded yet: await ready() first`, { entry: name });
+  }
+
+  /** Runs `fn` with one consistent view of every dynamic value pinned for all its async work. */
+  run<R>(fn: () => R): R {
+    return this.#snapshots.run(this.#view, fn);
+  }
+
+  /** The current view, frozen: reads from it never change. */
+  snapshot(): { get(name: string): unknown } {
+    const view = this.#view;
+    return Object.freeze({ get: (name: string) => view.get(name) ?? this.#miss(name) });
+  }
+
+  on<E extends EventName>(event: E, listener: Listener<E>): Disposer {
+    return this.#events.on(event, listener);
+  }
+
+  ready(): Promise<void> {
+    if (this.#closing) return Promise.reject(new KeyshiftError(ErrorCodes.CLOSED, 'ready() after close()'));
+    this.#readyPromise ??= this.#start().catch((error: unknown) => {
+      this.#readyPromise = undefined;
+      throw error;
+    });
+    return this.#readyPromise;
+  }
+
+  async #start(): Promise<void> {
+    const started = this.#clock.now();
+    const timeoutMs = this.#opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS;
+    const deadlineAt = started + timeoutMs;
+    const queue = [...this.#states.values()].filter((s) => !s.hasValue);
+    const pending = new Set(queue.map((s) => s.info.name));
+    const failed: KeyshiftError[] = [];
+    const batch = prefetchMany(this.#ctx, [...new Set(queue.map((s) => s.info.key))]);
+    const worker = async (): Promise<void> => {
+      const prefetched = await batch;
+      for (let state = queue.shift(); state && !this.#closing; state = queue.shift()) {
+        const error = await this.#loadAtStartup(state, deadlineAt, prefetched);
+        if (error) failed.push(error);
+        pending.delete(state.info.name);
+      }
+    };
+    const concurrency = Math.max(1, this.#opts.startupConcurrency ?? DEFAULT_STARTUP_CONCURRENCY);
+    const workers = Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+    let timer: ReturnType<Clock['setTimeout']> | undefined;
+    const timedOut = await Promise.race([
+      workers.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = this.#clock.setTimeout(() => resolve(true), timeoutMs);
+      }),
+    ]);
+    if (timer !== undefined) this.#clock.clearTimeout(timer);
+    if (this.#closing) throw new KeyshiftError(ErrorCodes.CLOSED, 'ready() interrupted by close()');
+    let error: KeyshiftError | undefined;
+    if (timedOut) {
+      const names = [...pending].join(', ');
+      error = new KeyshiftError(
+        ErrorCodes.STARTUP_TIMEOUT,
+        `ready() timed out after ${timeoutMs} ms; not loaded from ${this.#source.kind}: ${names}`,
+        { details: { pending: names } },
+      );
+    } else if (failed.length > 0) {
+      const first = failed[0] as KeyshiftError;
+      error =
+        failed.length === 1
+          ? first
+          : new KeyshiftError(first.code, `ready() failed for ${failed.length} entries: ${failed.map((e) => e.message).join('; ')}`, {
+              cause: new AggregateError(failed),
+            });
+    }
+    if (error) {
+      const holdMs = (this.#opts.minStartupFailureMs ?? 0) - (this.#clock.now() - started);
+      if (holdMs > 0) await this.#sleep(holdMs);
+      throw error;
+    }
+    this.#goLive(started);
+  }
+
+  #goLive(started: number): void {
+    const statics: Record<string, unknown> = {};
+    for (const state of this.#states.values()) {
+      if (state.info.kind === 'static') statics[state.info.name] = state.value;
+    }
+    this.#static = Object.freeze(statics);
+    this.#view = this.#staging;
+    this.#staging = new Map();
+    this.#ready = true;
+    for (const state of this.#states.values()) this.#schedule(state);
+    this.#unwatch = this.#source.watch?.((keys) => this.#onSourceChange(keys));
+    this.#events.emit('ready', { durationMs: this.#clock.now() - started, entries: this.#states.size });
+  }
+
+  /** Loads one entry, retrying transient failures with backoff until the startup deadline. */
+  async #loadAtStartup(
+    state: EntryState,
+    deadlineAt: number,
+    prefetched: ReadonlyMap<string, SourceValue | undefined>,
+  ): Promise<KeyshiftError | undefined> {
+    let preset = prefetched.has(state.info.key) ? { got: prefetched.get(state.info.key) } : undefined;
+    for (;;) {
+      const result = await this.#fetch(state, 'startup', preset);
+      preset = undefined;
+      if (result.outcome === 'changed' || result.outcome === 'unchanged') return undefined;
+      const error = state.lastError ?? new KeyshiftError(ErrorCodes.INTERNAL, `entry ${state.info.name}: not loaded`);
+      if (result.outcome === 'rejected' || !isTransient(error) || this.#closing) return error;
+      const delay = backoffDelay(state.consecutiveFailures, this.#opts.backoff ?? {}, this.#random, retryAfter(error));
+      if (this.#clock.now() + delay >= deadlineAt) return error;
+      await this.#sleep(delay);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        this.#clock.clearTimeout(timer);
+        this.#closer.signal.removeEventListener('abort', wake);
+        resolve();
+      };
+      const timer = this.#clock.setTimeout(wake, ms);
+      this.#closer.signal.addEventListener('abort', wake, { once: true });
+    });
+  }
+
+  /** Forces a fetch of the named dynamic entries (all of them by default), bypassing the TTL. */
+  refresh(names?: string | readonly string[], options: { trigger?: Trigger } = {}): Promise<RefreshResult[]> {
+    if (this.#closing) return Promise.reject(new KeyshiftError(ErrorCodes.CLOSED, 'refresh() after close()'));
+    if (!this.#ready) return Promise.reject(new KeyshiftError(ErrorCodes.NOT_READY, 'refresh() before ready() resolved'));
+    const list = names === undefined ? this.entries.filter((e) => e.kind === 'dynamic').map((e) => e.name) : [names].flat();
+    const states: EntryState[] = [];
+    for (const name of list) {
+      const state = this.#states.get(name);
+      if (!state) {
+        return Promise.reject(new KeyshiftError(ErrorCodes.UNKNOWN_ENTRY, `unknown entry ${JSON.stringify(name)}: it is not declared`));
+      }
+      if (state.info.kind === 'static') {
+        const message = `entry ${name} is static: it is read once and never refreshed`;
+        return Promise.reject(new KeyshiftError(ErrorCodes.WRONG_KIND, message, { entry: name }));
+      }
+      states.push(state);
+    }
+    return Promise.all(states.map((state) => this.#forced(state, options.trigger ?? 'manual')));
+  }
+
+  /**
+   * A forced fetch (push, admin, manual). Floods coalesce: a call joins the fetch in
+   * flight, and calls closer than the minimum interval to the last forced fetch get
+   * the current version at once plus one trailing fetch at the end of the interval,
+   * so N calls in a second make at most 2 store calls and none is lost.
+   */
+  async #forced(state: EntryState, trigger: Trigger): Promise<RefreshResult> {
+    const name = state.info.name;
+    const minInterval = this.#opts.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS;
+    const sinceLast = this.#clock.now() - state.lastForcedAt;
+    if (this.#flights.has(name) || sinceLast < minInterval) {
+      this.#trailing(state, trigger, Math.max(0, minInterval - sinceLast));
+      if (this.#flights.has(name)) return { ...(await this.#fetch(state, trigger)), coalesced: true };
+      return { name, outcome: 'unchanged', changed: false, version: state.version, previousVersion: state.version, coalesced: true };
+    }
+    state.lastForcedAt = this.#clock.now();
+    const result = await this.#fetch(state, trigger);
+    this.#schedule(state);
+    // A push can arrive before the store serves the new version (replication lag): look again, a bounded number of times.
+    if (trigger === 'push' && !result.changed) this.#recheck(state, 0);
+    return result;
+  }
+
+  #trailing(state: EntryState, trigger: Trigger, delay: number): void {
+    if (state.trailingTimer !== undefined || this.#closing) return;
+    state.trailingTimer = this.#clock.setTimeout(() => {
+      state.trailingTimer = undefined;
+      state.lastForcedAt = this.#clock.now();
+      this.#fetch(state, trigger).then(() => this.#schedule(state), this.#internalError);
+    }, delay);
+  }
+
+  #recheck(state: EntryState, attempt: number): void {
+    const delay = PUSH_RECHECK_MS[attempt];
+    if (delay === undefined || this.#closing) return;
+    if (state.recheckTimer !== undefined) this.#clock.clearTimeout(state.recheckTimer);
+    state.recheckTimer = this.#clock.setTimeout(() => {
+      state.recheckTimer = undefined;
+      this.#fetch(state, 'recheck').then((r) => {
+        if (!r.changed) this.#recheck(state, attempt + 1);
+      }, this.#internalError);
+    }, delay);
+  }
+
+  #onSourceChange(keys: readonly string[] | undefined): void {
+    if (this.#closing) return;
+    const states = keys === undefined ? [...this.#states.values()] : keys.flatMap((k) => this.#byKey.get(k) ?? []);
+    for (const state of states) {
+      if (state.info.kind === 'dynamic') this.#forced(state, 'push').catch(this.#internalError);
+    }
+  }
+
+  readonly #internalError = (cause: unknown): void => {
+    const error = new KeyshiftError(ErrorCodes.INTERNAL, 'a background refresh failed unexpectedly', { cause });
+    this.#events.emit('error', { name: undefined, error, trigger: 'listener', consecutiveFailures: 0 });
+  };
+
+  #schedule(state: EntryState): void {
+    if (this.#closing || state.info.kind === 'static' || !this.#ready) return;
+    if (state.timer !== undefined) this.#clock.clearTimeout(state.timer);
+    const failing = state.consecutiveFailures > 0;
+    const delay = failing
+      ? backoffDelay(state.consecutiveFailures, this.#opts.backoff ?? {}, this.#random, retryAfter(state.lastError))
+      : jittered(state.info.ttlMs ?? 0, this.#opts.ttlJitter ?? DEFAULT_TTL_JITTER, this.#random);
+    state.timer = this.#clock.setTimeout(() => {
+      state.timer = undefined;
+      this.#fetch(state, failing ? 'retry' : 'ttl').then(() => this.#schedule(state), this.#internalError);
+    }, delay);
+  }
+
+  /** One fetch of one entry, single-flighted, applied and reported. Never rejects. `preset` is a batch read's answer. */
+  #fetch(state: EntryState, trigger: Trigger, preset?: { got: SourceValue | undefined }): Promise<RefreshResult> {
+    return this.#flights.run(state.info.name, async () => {
+      const started = this.#clock.now();
+      const result = preset ? resultOf(this.#ctx, state, preset.got) : await fetchEntry(this.#ctx, state);
+      const durationMs = this.#clock.now() - started;
+      state.recordLatency(durationMs);
+      const refresh = this.#apply(state, result, trigger);
+      const code = result.kind === 'failed' || result.kind === 'rejected' ? result.error.code : undefined;
+      this.#events.emit('fetch', {
+        name: state.info.name,
+        trigger,
+        outcome: refresh.outcome,
+        durationMs,
+        source: result.kind === 'failed' ? this.#source.kind : result.source,
+        ...(code ? { code } : {}),
+      });
+      return refresh;
+    });
+  }
+
+  #apply(state: EntryState, result: FetchResult, trigger: Trigger): RefreshResult {
+    const name = state.info.name;
+    const previousVersion = state.version;
+    const base = { name, previousVersion, coalesced: false };
+    if (this.#closing) {
+      return { ...base, outcome: 'error', changed: false, version: previousVersion };
+    }
+    if (result.kind === 'rejected') {
+      state.lastError = result.error;
+      if (state.rejectedVersion !== result.version) {
+        state.rejectedVersion = result.version;
+        this.#logger.warn({ entry: name, version: result.version, code: result.error.code }, result.error.message);
+        this.#events.emit('rejected', { name, version: result.version, type: state.info.type, code: result.error.code, reason: String(result.error.details.reason ?? result.error.message) });
+      }
+      return { ...base, outcome: 'rejected', changed: false, version: previousVersion, error: result.error.toJSON() };
+    }
+    if (result.kind === 'failed' || (result.kind === 'missing' && !state.info.optional)) {
+      const error =
+        result.kind === 'failed'
+          ? result.error
+          : new KeyshiftError(
+              ErrorCodes.SOURCE_NOT_FOUND,
+              `entry ${name}: ${this.#source.locate?.(state.info.key) ?? state.info.key} was not found in ${result.source}; check that it exists there and that this service may read it`,
+              { entry: name, details: { key: state.info.key, source: result.source } },
+            );
+      this.#recordFailure(state, error, trigger);
+      return { ...base, outcome: result.kind === 'failed' ? 'error' : 'not-found', changed: false, version: previousVersion, error: error.toJSON() };
+    }
+    const version = result.kind === 'value' ? result.version : 'absent';
+    const value = result.kind === 'value' ? result.value : null;
+    this.#recordSuccess(state, result.source);
+    if (result.kind === 'value' && result.fallbackFrom) this.#reportFallback(state, result.fallbackFrom, result.source, trigger);
+    const changed = !state.hasValue || state.version !== version;
+    if (changed) {
+      const first = !state.hasValue;
+      state.value = value;
+      state.version = version;
+      state.hasValue = true;
+      state.rejectedVersion = undefined;
+      if (state.info.kind === 'dynamic') this.#publish(name, value);
+      if (!first) {
+        this.#logger.info({ entry: name, version, previousVersion, trigger }, `entry ${name} now serves version ${version}`);
+        this.#events.emit('change', { name, version, previousVersion, trigger, source: result.source });
+      }
+    }
+    return { ...base, outcome: changed ? 'changed' : 'unchanged', changed: changed && previousVersion !== undefined, version };
+  }
+
+  #recordSuccess(state: EntryState, source: string): void {
+    const failures = state.consecutiveFailures;
+    state.successes++;
+    state.consecutiveFailures = 0;
+    state.lastError = undefined;
+    state.servedBy = source;
+    state.fetchedAt = this.#clock.now();
+    state.fetchedAtWall = this.#clock.wallNow();
+    state.staleExceeded = false;
+    if (state.staleTimer !== undefined) this.#clock.clearTimeout(state.staleTimer);
+    state.staleTimer = undefined;
+    if (state.failClosed) {
+      state.failClosed = false;
+      this.#publish(state.info.name, state.value);
+    }
+    if (failures > 0) this.#events.emit('recovered', { name: state.info.name, failures });
+  }
+
+  /** A preferred source failed and a later one of a chain served: say so, as a warning and an `error` event. */
+  #reportFallback(state: EntryState, error: KeyshiftError, servedBy: string, trigger: Trigger): void {
+    const name = state.info.name;
+    this.#logger.warn({ entry: name, code: error.code, servedBy, trigger }, `entry ${name} is served by ${servedBy} because a preferred source failed: ${error.message}`);
+    this.#events.emit('error', { name, error, trigger, consecutiveFailures: state.consecutiveFailures });
+  }
+
+  #recordFailure(state: EntryState, error: KeyshiftError, trigger: Trigger): void {
+    const name = state.info.name;
+    state.recordFailure(this.#clock.now(), ALERT_FAILURE_WINDOW_MS);
+    state.lastError = error;
+    this.#logger.warn({ entry: name, code: error.code, trigger, failures: state.consecutiveFailures }, error.message);
+    this.#events.emit('error', { name, error, trigger, consecutiveFailures: state.consecutiveFailures });
+    if (!state.hasValue || state.info.kind === 'static') return;
+    const ageMs = this.#clock.now() - state.fetchedAt;
+    const { maxStaleMs } = state.info;
+    if (state.consecutiveFailures === 1) {
+      this.#events.emit('stale', { name, ageMs, maxStaleMs, exceeded: false, failClosed: false });
+    }
+    if (maxStaleMs !== undefined && state.staleTimer === undefined && !state.staleExceeded) {
+      state.staleTimer = this.#clock.setTimeout(() => this.#exceedStale(state), Math.max(0, state.fetchedAt + maxStaleMs - this.#clock.now()));
+    }
+  }
+
+  #exceedStale(state: EntryState): void {
+    state.staleTimer = undefined;
+    if (this.#closing || state.consecutiveFailures === 0) return;
+    const { name, maxStaleMs, onStale } = state.info;
+    state.staleExceeded = true;
+    state.failClosed = onStale === 'fail-closed';
+    if (state.failClosed) this.#unpublish(name);
+    const ageMs = this.#clock.now() - state.fetchedAt;
+    this.#logger.error({ entry: name, ageMs: Math.round(ageMs), maxStaleMs, onStale }, `entry ${name} is past its maxStaleMs`);
+    this.#events.emit('stale', { name, ageMs, maxStaleMs, exceeded: true, failClosed: state.failClosed });
+  }
+
+  /** Builds the next view off to the side and swaps one reference (F8). */
+  #publish(name: string, value: unknown): void {
+    if (!this.#ready) {
+      this.#staging.set(name, value);
+      return;
+    }
+    const next = new Map(this.#view);
+    next.set(name, value);
+    this.#view = next;
+  }
+
+  #unpublish(name: string): void {
+    const next = new Map(this.#view);
+    next.delete(name);
+    this.#view = next;
+  }
+
+  status(): ManagerStatus {
+    const now = this.#clock.now();
+    return {
+      name: this.name,
+      ready: this.#ready,
+      closed: this.#closing !== undefined,
+      source: this.#source.kind,
+      entries: [...this.#states.values()].map((s) => statusOf(s, now)),
+      readsOutsideSnapshot: this.#snapshots.outsideReads,
+    };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#events.mute();
+    this.#unwatch?.();
+    for (const state of this.#states.values()) {
+      for (const timer of [state.timer, state.staleTimer, state.recheckTimer, state.trailingTimer]) {
+        if (timer !== undefined) this.#clock.clearTimeout(timer);
+      }
+      state.timer = state.staleTimer = state.recheckTimer = state.trailingTimer = undefined;
+    }
+    this.#closer.abort();
+    await this.#flights.drain();
+    await this.#source.close?.();
+  }
+}
+
+/** The least a retry must wait: the store's retry-after hint, and never under the throttling floor after a throttle. */
+function retryAfter(error: KeyshiftError | undefined): number | undefined {
+  const hint = error?.details.retryAfterMs;
+  const floor = error?.code === ErrorCodes.SOURCE_THROTTLED ? THROTTLED_MIN_RETRY_MS : undefined;
+  if (typeof hint !== 'number') return floor;
+  return floor === undefined ? hint : Math.max(hint, floor);
+}
