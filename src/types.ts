@@ -1,0 +1,101 @@
+/** The small interfaces every part of keyshift shares. */
+
+import type { KeyshiftError } from './errors.ts';
+
+/** What a source returns for one entry. */
+export interface SourceValue {
+  /** The raw payload. Bytes are decoded by the core with a fatal UTF-8 decoder. */
+  value: string | Uint8Array;
+  /** The store's version id ("3", an AWS VersionId, a file's content hash). */
+  version: string;
+  /** Which source actually served it, when a source composes others (fallback chain). */
+  source?: string;
+  /**
+   * Set by a source that composes others when a preferred one failed and a later one
+   * served: the core reports this failure (an `error` event and a warning) while it
+   * serves the value.
+   */
+  fallbackFrom?: KeyshiftError;
+}
+
+export interface SourceGetOptions {
+  /** Aborted at the per-call deadline and at close(). Sources pass it to their client. */
+  signal: AbortSignal;
+  /** Payloads larger than this must be refused (KS_ERR_VALUE_TOO_LARGE) without buffering them whole. */
+  maxBytes: number;
+}
+
+/**
+ * A source does I/O and nothing else: no caching, no retries, no timers of its own
+ * beyond what watching needs. Freshness lives once, in the core.
+ *
+ * `get` resolves `undefined` when the entry does not exist (not-found is never a
+ * failure), and throws a `KeyshiftError` with a stable code on failure.
+ */
+export interface Source {
+  /** A short, fixed name for status and metric labels ("env", "local-store"...). */
+  readonly kind: string;
+  get(name: string, options: SourceGetOptions): Promise<SourceValue | undefined>;
+  /**
+   * Where `name` lives in this store, for messages: a resource path, a secret id and
+   * region, a file path. Never a value. Sources that cannot say omit it.
+   */
+  locate?(name: string): string;
+  /**
+   * Optional batch read for startup (AWS BatchGetSecretValue): resolves a map of the
+   * names it settled (a value, or `undefined` for not-found). Names it leaves out are
+   * fetched one by one with `get`. The core calls it once at ready().
+   */
+  getMany?(names: readonly string[], options: SourceGetOptions): Promise<ReadonlyMap<string, SourceValue | undefined>>;
+  /**
+   * Calls `onChange` when entries may have changed: with their names, or with no
+   * argument when any may have. Returns a disposer. Sources that cannot watch omit it.
+   */
+  watch?(onChange: (names?: readonly string[]) => void): () => void;
+  /** Releases clients, watchers and timers. */
+  close?(): Promise<void> | void;
+}
+
+/** Categories of the reference platform; each has a default TTL and secrecy. */
+export type Category =
+  | 'api-key'
+  | 'webhook-secret'
+  | 'service-url'
+  | 'queue-name'
+  | 'app-config'
+  | 'database-credential'
+  | 'infrastructure'
+  | 'signing-key'
+  | 'private-key'
+  | 'other';
+
+/** Categories whose values are wrapped in `Secret<T>` unless `secret: false` is given. */
+export type SecretCategory = 'api-key' | 'webhook-secret' | 'database-credential' | 'signing-key' | 'private-key';
+
+/** Rotation integrations that may take over an entry the policy otherwise keeps static. */
+export type RotationKind = 'keyring' | 'pg-pool';
+
+/** A timer handle from a Clock. */
+export type TimerHandle = { readonly __timer: unique symbol } | ReturnType<typeof setTimeout>;
+
+/**
+ * Time, injected. `now()` is monotonic (performance.now), never wall-clock Date.
+ * Background timers are unref'd so they never hold the process open.
+ */
+export interface Clock {
+  now(): number;
+  /** Wall-clock milliseconds, for display only (fetchedAt). */
+  wallNow(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** A pino-compatible logger subset: (object, message). */
+export interface Logger {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+  error(obj: Record<string, unknown>, msg: string): void;
+}
+
+/** Returns a function that undoes a subscription. */
+export type Disposer = () => void;
