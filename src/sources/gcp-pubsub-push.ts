@@ -1,0 +1,142 @@
+/**
+ * An HTTP handler for a Pub/Sub push subscription on Secret Manager's notification
+ * topic: a web-standard `(Request) => Promise<Response>` (mount it with any adapter).
+ * It authenticates the push, validates the envelope, drops redeliveries by message id
+ * and tells the source which entries changed; the core then refreshes them at once.
+ *
+ *   const source = gcpSecretManager({ project });
+ *   const push = gcpPubSubPushHandler({ source, token: process.env.PUSH_TOKEN });
+ *
+ * Status codes: 204 handled (also duplicates, unknown secrets and harmless event
+ * types, so Pub/Sub stops redelivering them); 400 malformed envelope or unknown event
+ * type; 401 no credentials; 403 wrong credentials; 405 not POST; 413 too large;
+ * 415 not JSON; 500 when the invalidation itself threw (Pub/Sub redelivers).
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { DEFAULT_PUSH_MAX_BODY_BYTES } from '../constants.ts';
+import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import { classifySecretEvent, createNotificationSink, type NotificationTargetOptions } from './_gcp-secret-events.ts';
+
+export type { InvalidationTarget, SecretEvent } from './_gcp-secret-events.ts';
+
+/** `source` or `onInvalidate` (+ `entriesFor`), `dedupeSize`: see NotificationTargetOptions. */
+export interface GcpPubSubPushOptions extends NotificationTargetOptions {
+  /**
+   * Shared secret, accepted as the push URL's `?token=` or as `Authorization: Bearer`.
+   * Compared in constant time. At least one of `token` and `verify` is required.
+   */
+  token?: string;
+  /**
+   * Custom authentication, for example verifying the Google-signed OIDC token of an
+   * authenticated push subscription. Resolves true to accept. When `token` is also
+   * given, both must pass. Default: none.
+   */
+  verify?: (request: Request) => boolean | Promise<boolean>;
+  /** Largest body accepted. Default 64 KiB (DEFAULT_PUSH_MAX_BODY_BYTES); notifications are about 1 KiB. */
+  maxBodyBytes?: number;
+}
+
+/** A bearer header longer than this is refused before any comparison. */
+const MAX_AUTH_HEADER = 4096;
+
+function reply(status: number, error?: string): Response {
+  if (error === undefined) return new Response(null, { status });
+  return Response.json({ error }, { status });
+}
+
+/** HMAC both sides with a process-local key, then compare fixed-size digests (F14). */
+function tokenMatcher(expected: string): (given: string) => boolean {
+  const key = randomBytes(32);
+  const digest = (value: string): Buffer => createHmac('sha256', key).update(value).digest();
+  const want = digest(expected);
+  return (given) => timingSafeEqual(digest(given), want);
+}
+
+/** The credential a push carries: `?token=` or a Bearer header. */
+function presentedToken(request: Request): string | undefined {
+  const query = new URL(request.url).searchParams.get('token');
+  if (query !== null) return query;
+  const header = request.headers.get('authorization');
+  if (header === null || header.length > MAX_AUTH_HEADER) return undefined;
+  return /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+}
+
+/** Reads at most `max` bytes; undefined when the body is larger. */
+async function readLimited(request: Request, max: number): Promise<string | undefined> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > max) return undefined;
+  if (request.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+interface Envelope {
+  message: { attributes?: unknown; messageId?: unknown; message_id?: unknown; data?: unknown };
+  subscription?: unknown;
+}
+
+function parseEnvelope(text: string): Envelope | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return 'the body is not JSON';
+  }
+  if (typeof parsed !== 'object' || parsed === null) return 'the body is not a push envelope';
+  const message = (parsed as { message?: unknown }).message;
+  if (typeof message !== 'object' || message === null) return 'message is missing';
+  const { data } = message as Envelope['message'];
+  if (data !== undefined && typeof data !== 'string') return 'message.data must be a base64 string';
+  return parsed as Envelope;
+}
+
+export function gcpPubSubPushHandler(options: GcpPubSubPushOptions): (request: Request) => Promise<Response> {
+  const sink = createNotificationSink(options, 'gcpPubSubPushHandler');
+  if (options.token === undefined && options.verify === undefined) {
+    throw new KeyshiftError(
+      ErrorCodes.INVALID_DECLARATION,
+      'gcpPubSubPushHandler: a push endpoint must be authenticated: give token or verify',
+    );
+  }
+  if (options.token !== undefined && options.token.length < 16) {
+    throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'gcpPubSubPushHandler: token must be at least 16 characters');
+  }
+  const matches = options.token === undefined ? undefined : tokenMatcher(options.token);
+  const maxBody = options.maxBodyBytes ?? DEFAULT_PUSH_MAX_BODY_BYTES;
+
+  return async (request) => {
+    if (request.method !== 'POST') return new Response(null, { status: 405, headers: { allow: 'POST' } });
+    if (matches !== undefined) {
+      const given = presentedToken(request);
+      if (given === undefined) return reply(401, 'push credentials are missing');
+      if (!matches(given)) return reply(403, 'push credentials are wrong');
+    }
+    if (options.verify !== undefined && !(await options.verify(request))) return reply(403, 'push verification failed');
+    const type = request.headers.get('content-type');
+    if (type !== null && !/^application\/json\b/i.test(type)) return reply(415, 'expected application/json');
+    const text = await readLimited(request, maxBody);
+    if (text === undefined) return reply(413, `the body is over ${maxBody} bytes`);
+    const envelope = parseEnvelope(text);
+    if (typeof envelope === 'string') return reply(400, envelope);
+    const messageId = envelope.message.messageId ?? envelope.message.message_id;
+    if (typeof messageId !== 'string' || messageId === '' || messageId.length > 200) {
+      return reply(400, 'message.messageId is missing');
+    }
+    const classified = classifySecretEvent(envelope.message.attributes, messageId);
+    if (classified.kind === 'invalid') return reply(400, classified.reason);
+    if ((await sink(classified)) === 'failed') return reply(500, 'the invalidation failed; Pub/Sub will redeliver');
+    return reply(204);
+  };
+}

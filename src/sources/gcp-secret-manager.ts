@@ -1,0 +1,211 @@
+/**
+ * Google Cloud Secret Manager, through the official `@google-cloud/secret-manager`
+ * client (an optional peer, imported on first use). An entry name maps to
+ * `projects/{project}/secrets/{id}/versions/{latest|N|alias}`; the version reported
+ * is the version number the service resolved. I/O only: the core caches and retries,
+ * so the client's own retries are off and every call carries a short deadline.
+ *
+ * Push invalidation (Pub/Sub) reaches the core through `invalidate()`, which calls
+ * the watchers: see gcp-pubsub-push.ts and gcp-pubsub-pull.ts.
+ */
+import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import { DEFAULT_FETCH_TIMEOUT_MS } from '../constants.ts';
+import { crc32c } from '../emulator/_crc32c.ts';
+import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import type { Source, SourceGetOptions, SourceValue } from '../types.ts';
+import { GrpcCode } from '../emulator/_grpc-codes.ts';
+import { grpcCodeOf, toGcpSourceError } from './_gcp-errors.ts';
+import { secretIdOf } from './_gcp-secret-events.ts';
+
+/** The official client's constructor options (apiEndpoint, port, sslCreds, credentials, projectId...). */
+export type GcpClientOptions = NonNullable<ConstructorParameters<typeof SecretManagerServiceClient>[0]>;
+
+export interface GcpSecretManagerOptions {
+  /** An existing client; it stays yours (close() leaves it open). Exclusive with `clientOptions`. */
+  client?: SecretManagerServiceClient;
+  /** Options for a client this source creates once and closes on close(). Default: `{}` (Application Default Credentials). */
+  clientOptions?: GcpClientOptions;
+  /** Project id or number. Default: `GOOGLE_CLOUD_PROJECT`, then `GCLOUD_PROJECT`; one is required. */
+  project?: string;
+  /**
+   * Maps an entry name to a secret id, or to a full `projects/{p}/secrets/{s}` name
+   * (optionally with `/versions/{v}`) for a secret in another project. Default: the entry name.
+   */
+  secretId?: (name: string) => string;
+  /** The version to read: `'latest'`, a number or an alias, or one per entry. Default `'latest'`. */
+  version?: string | number | ((name: string) => string | number);
+  /**
+   * Deadline of each AccessSecretVersion call, sent to the service as the gRPC deadline.
+   * Default DEFAULT_FETCH_TIMEOUT_MS (3 s). The client's own default is 60 s per attempt and
+   * 600 s in total, which would pin a refresh (or ready()) for minutes on a stuck store.
+   */
+  timeoutMs?: number;
+}
+
+/** The Secret Manager source: a Source that can be told, by push or pull, that secrets changed. */
+export interface GcpSecretManagerSource extends Source {
+  watch(onChange: (names?: readonly string[]) => void): () => void;
+  /** Tells the watchers (the core) that these entries changed, or all when none are named. */
+  invalidate(names?: readonly string[]): void;
+  /**
+   * The entries this source has read from a secret, given its resource name
+   * (`projects/{p}/secrets/{s}`, with or without `/versions/{v}`). Matched on the secret id
+   * only: notifications name the project by number where the config may use its id.
+   */
+  entriesFor(secretResource: string): string[];
+  close(): Promise<void>;
+}
+
+const SECRET_ID = /^[A-Za-z0-9_-]{1,255}$/;
+const FULL_NAME = /^projects\/[^/]+\/secrets\/([A-Za-z0-9_-]{1,255})(\/versions\/[^/]+)?$/;
+
+function invalid(message: string): KeyshiftError {
+  return new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `gcpSecretManager: ${message}`);
+}
+
+/** Resolves with `promise`, or rejects as soon as `signal` aborts (the call is left to its gRPC deadline). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+interface Payload {
+  data?: Uint8Array | string | null;
+  dataCrc32c?: number | string | { toString(): string } | null;
+}
+
+export function gcpSecretManager(options: GcpSecretManagerOptions = {}): GcpSecretManagerSource {
+  if (options.client && options.clientOptions) throw invalid('give either client or clientOptions, not both');
+  const project = options.project ?? process.env.GOOGLE_CLOUD_PROJECT ?? process.env.GCLOUD_PROJECT;
+  if (!project) throw invalid('no project: set the project option or GOOGLE_CLOUD_PROJECT');
+  if (project.includes('/')) throw invalid('project must be an id or a number, not a path');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+  const watchers = new Set<(names?: readonly string[]) => void>();
+  /** Secret id -> entries read from it, for push notifications. */
+  const readers = new Map<string, Set<string>>();
+  let client: Promise<SecretManagerServiceClient> | undefined;
+  let closed = false;
+
+  /** `projects/{p}/secrets/{s}/versions/{v}` for an entry, and its secret id. */
+  function resourceOf(name: string): { resource: string; secretId: string } {
+    const mapped = options.secretId?.(name) ?? name;
+    const full = FULL_NAME.exec(mapped);
+    const version = typeof options.version === 'function' ? options.version(name) : (options.version ?? 'latest');
+    if (!/^(latest|[1-9][0-9]*|[A-Za-z][A-Za-z0-9_-]{0,62})$/.test(String(version))) {
+      throw invalid(`entry ${name} asks for an invalid version`);
+    }
+    if (full) {
+      return { resource: full[2] ? mapped : `${mapped}/versions/${version}`, secretId: full[1]! };
+    }
+    if (!SECRET_ID.test(mapped)) throw invalid(`entry ${name} maps to an invalid secret id`);
+    return { resource: `projects/${project}/secrets/${mapped}/versions/${version}`, secretId: mapped };
+  }
+
+  async function open(): Promise<SecretManagerServiceClient> {
+    if (options.client) return options.client;
+    let sdk: typeof import('@google-cloud/secret-manager');
+    try {
+      sdk = await import('@google-cloud/secret-manager');
+    } catch (error) {
+      client = undefined;
+      throw new KeyshiftError(
+        ErrorCodes.INVALID_DECLARATION,
+        'gcpSecretManager needs the optional peer @google-cloud/secret-manager: npm install @google-cloud/secret-manager',
+        { cause: error },
+      );
+    }
+    return new sdk.SecretManagerServiceClient(options.clientOptions ?? {});
+  }
+
+  async function get(name: string, { signal, maxBytes }: SourceGetOptions): Promise<SourceValue | undefined> {
+    if (closed) throw new KeyshiftError(ErrorCodes.CLOSED, 'the Secret Manager source is closed', { entry: name });
+    const { resource, secretId } = resourceOf(name);
+    readers.set(secretId, (readers.get(secretId) ?? new Set<string>()).add(name));
+    const ctx = {
+      entry: name,
+      resource,
+      signal,
+      get closed() {
+        return closed;
+      },
+    };
+    let payload: Payload | null | undefined;
+    let resolved: string | null | undefined;
+    try {
+      client ??= open();
+      const sm = await client;
+      // retry: null turns the client's retries off (it retries UNAVAILABLE and
+      // RESOURCE_EXHAUSTED for up to 600 s); the core backs off instead, once, for all sources.
+      const [response] = await untilAborted(sm.accessSecretVersion({ name: resource }, { timeout: timeoutMs, retry: null }), signal);
+      payload = response.payload;
+      resolved = response.name;
+    } catch (error) {
+      if (grpcCodeOf(error) === GrpcCode.NOT_FOUND && !signal.aborted) return undefined;
+      throw toGcpSourceError(error, ctx);
+    }
+    const version = /\/versions\/([^/]+)$/.exec(resolved ?? '')?.[1] ?? resource.slice(resource.lastIndexOf('/') + 1);
+    const raw = payload?.data ?? new Uint8Array(0);
+    const data = typeof raw === 'string' ? Buffer.from(raw, 'base64') : raw;
+    if (data.byteLength > maxBytes) {
+      throw new KeyshiftError(
+        ErrorCodes.VALUE_TOO_LARGE,
+        `Secret Manager ${resource} (entry ${name}) version ${version}: ${data.byteLength} bytes is over the ${maxBytes}-byte limit`,
+        { entry: name, details: { resource, version, bytes: data.byteLength, maxBytes } },
+      );
+    }
+    const expected = payload?.dataCrc32c;
+    if (expected !== undefined && expected !== null && Number(String(expected)) !== crc32c(data)) {
+      throw new KeyshiftError(
+        ErrorCodes.CHECKSUM_MISMATCH,
+        `Secret Manager ${resource} (entry ${name}) version ${version}: the payload failed its CRC32C check`,
+        { entry: name, details: { source: 'gcp-secret-manager', resource, version } },
+      );
+    }
+    return { value: data, version };
+  }
+
+  return {
+    kind: 'gcp-secret-manager',
+    get,
+    locate(name) {
+      try {
+        return `Secret Manager ${resourceOf(name).resource}`;
+      } catch {
+        return `Secret Manager secret for entry ${name} (its id or version is invalid)`;
+      }
+    },
+    watch(onChange) {
+      const listener = (names?: readonly string[]): void => onChange(names);
+      watchers.add(listener);
+      return () => watchers.delete(listener);
+    },
+    invalidate(names) {
+      if (closed) return;
+      // Every watcher runs even if one throws; the first failure is rethrown afterwards.
+      const failures: unknown[] = [];
+      for (const watcher of [...watchers]) {
+        try {
+          watcher(names);
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+      if (failures.length > 0) throw failures[0];
+    },
+    entriesFor(secretResource) {
+      const id = secretIdOf(secretResource);
+      return id === undefined ? [] : [...(readers.get(id) ?? [])];
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      watchers.clear();
+      const opened = await client?.catch(() => undefined);
+      if (opened && !options.client) await opened.close();
+    },
+  };
+}

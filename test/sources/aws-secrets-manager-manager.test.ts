@@ -1,0 +1,98 @@
+/** The AWS source under the real manager: typed reads, rotation by PutSecretValue and stage moves, last-known-good. */
+import { strict as assert } from 'node:assert';
+import { after, before, describe, it } from 'node:test';
+import { createKeyshift, defineSecrets, t } from '../../src/index.ts';
+import { awsSecretsManager } from '../../src/sources/aws-secrets-manager.ts';
+import {
+  type AwsSecretsManagerServer,
+  startAwsSecretsManagerServer,
+} from '../../src/testing/aws-secrets-manager-server.ts';
+import { clientConfigFor, seed } from './_aws-fixture.ts';
+
+const declaration = defineSecrets({
+  CHANGENOW_API_KEY: { type: t.string(), category: 'api-key' },
+  DB_PORT: { type: t.int(), category: 'app-config' },
+  DB_USER: { type: t.string(), category: 'app-config' },
+});
+
+const RDS_FIELDS: Record<string, string> = { DB_PORT: 'port', DB_USER: 'username' };
+
+describe('Source: awsSecretsManager under the manager', () => {
+  let server: AwsSecretsManagerServer;
+
+  before(async () => {
+    server = await startAwsSecretsManagerServer();
+    seed(server, 'CHANGENOW_API_KEY', 'fake-changenow-key-1');
+    seed(server, 'rds/app', JSON.stringify({ username: 'app_user', password: 'fake-db-password', port: 5432 }));
+  });
+  after(() => server.close());
+
+  function manager() {
+    return createKeyshift(declaration, {
+      logger: false,
+      minRefreshIntervalMs: 1,
+      source: awsSecretsManager({
+        clientConfig: clientConfigFor(server),
+        select: (name) => {
+          const jsonKey = RDS_FIELDS[name];
+          return jsonKey ? { secretId: 'rds/app', jsonKey } : { secretId: name };
+        },
+      }),
+    });
+  }
+
+  it('loads typed values at ready(), then serves a rotation and a rollback on refresh', async () => {
+    const ks = manager();
+    await ks.ready();
+    assert.equal(ks.get('CHANGENOW_API_KEY').reveal(), 'fake-changenow-key-1');
+    assert.equal(ks.get('DB_PORT'), 5432);
+    assert.equal(ks.get('DB_USER'), 'app_user');
+
+    const arn = String(server.direct('DescribeSecret', { SecretId: 'CHANGENOW_API_KEY' }).ARN);
+    const before = ks.status().entries.find((e) => e.name === 'CHANGENOW_API_KEY')?.version;
+    const v2 = String(
+      server.direct('PutSecretValue', { SecretId: arn, SecretString: 'fake-changenow-key-2' }).VersionId,
+    );
+    const [rotated] = await ks.refresh('CHANGENOW_API_KEY');
+    assert.equal(rotated?.version, v2);
+    assert.equal(ks.get('CHANGENOW_API_KEY').reveal(), 'fake-changenow-key-2');
+
+    server.direct('UpdateSecretVersionStage', {
+      SecretId: 'CHANGENOW_API_KEY',
+      VersionStage: 'AWSCURRENT',
+      MoveToVersionId: before,
+      RemoveFromVersionId: v2,
+    });
+    const [rolledBack] = await ks.refresh('CHANGENOW_API_KEY');
+    assert.equal(rolledBack?.version, before);
+    assert.equal(ks.get('CHANGENOW_API_KEY').reveal(), 'fake-changenow-key-1');
+    await ks.close();
+  });
+
+  it('keeps the last-known-good value through a 5xx and a throttle, and reports the code', async () => {
+    const ks = manager();
+    await ks.ready();
+    server.inject({ error: 'InternalServiceError', times: 1 });
+    const [failed] = await ks.refresh('CHANGENOW_API_KEY');
+    assert.equal(failed?.outcome, 'error');
+    assert.equal(failed?.error?.code, 'KS_ERR_SOURCE_UNAVAILABLE');
+    assert.ok(ks.get('CHANGENOW_API_KEY').reveal().startsWith('fake-changenow-key-'));
+    server.inject({ error: 'ThrottlingException', retryAfterSeconds: 3, times: 1 });
+    const [throttled] = await ks.refresh('DB_PORT');
+    assert.equal(throttled?.error?.code, 'KS_ERR_SOURCE_THROTTLED');
+    assert.equal(ks.get('DB_PORT'), 5432);
+    await ks.close();
+  });
+
+  it('fails ready() on AccessDenied with an error naming the secret and what to check', async () => {
+    const ks = manager();
+    server.inject({ error: 'AccessDeniedException', operation: 'GetSecretValue' });
+    await assert.rejects(ks.ready(), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'KS_ERR_SOURCE_DENIED');
+      assert.match(error.message, /secretsmanager:GetSecretValue/);
+      return true;
+    });
+    server.clearFaults();
+    await ks.close();
+  });
+});
