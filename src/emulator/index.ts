@@ -1,0 +1,21 @@
+export { crc32c } from './_crc32c.ts';
+export { type FaultCode, FaultInjector, type FaultRule, type FaultTarget } from './fault-injection.ts';
+export {
+  type PushFailure,
+  type PushMessage,
+  PushPublisher,
+  type PushPublisherOptions,
+  type PushSubscriptionOptions,
+  type SecretEventType,
+  type SecretManagerEvent,
+  toPushMessage,
+  type VersionEventType,
+} from './push-publisher.ts';
+export {
+  createSecretManagerService,
+  type EmulatorStore,
+  type SecretManagerServiceOptions,
+  SERVICE_METHODS,
+  type ServiceMethod,
+} from './secret-manager-service.ts';
+export { type Emulator, type EmulatorClientOptions, type StartEmulatorOptions, startEmulator } from './start-emulator.ts';

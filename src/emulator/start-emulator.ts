@@ -1,0 +1,155 @@
+/**
+ * A local Secret Manager v1 gRPC server over the local store, so the unmodified
+ * official client runs against it in tests and in local development:
+ *
+ *   const emulator = await startEmulator({ storeDir: '.keyshift/store' });
+ *   const client = new SecretManagerServiceClient(emulator.clientOptions());
+ */
+import type { ChannelCredentials } from '@grpc/grpc-js';
+import { DEFAULT_EMULATOR_PROJECT } from '../constants.ts';
+import { type LocalStore, openLocalStore } from '../local-store/index.ts';
+import { AccessCache } from './_access-cache.ts';
+import { ChangeRouter } from './_change-router.ts';
+import { loadSecretManagerService } from './_protos.ts';
+import { createUnaryHandlers } from './_unary-handlers.ts';
+import { FaultInjector } from './fault-injection.ts';
+import { type PushFailure, PushPublisher, type PushSubscriptionOptions } from './push-publisher.ts';
+import { rotationSchedule } from './rotation-schedule.ts';
+import { createSecretManagerService, type ServiceMethod } from './secret-manager-service.ts';
+
+export interface StartEmulatorOptions {
+  /** TCP port; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Interface to listen on. Default `'127.0.0.1'` (the emulator has no authentication). */
+  host?: string;
+  /** An open local store to serve. It stays open after close(). Default: one opened from `storeDir`. */
+  store?: LocalStore;
+  /** Directory of the store to open when `store` is not given. Default: the local store's own default. */
+  storeDir?: string;
+  /** Master key for the store opened from `storeDir`. Default: the local store's own default. */
+  masterKey?: Uint8Array | string;
+  /**
+   * The project served. When set, calls naming another project get PERMISSION_DENIED.
+   * Default: any project is accepted (all share one store). Push messages for changes
+   * made through gRPC name the caller's project; for changes made outside the emulator,
+   * this project (default DEFAULT_EMULATOR_PROJECT).
+   */
+  project?: string;
+  /**
+   * Push subscriptions that receive a Pub/Sub push envelope on every change to the store,
+   * made through the emulator or by another process (`keyshift put`). Default: none.
+   */
+  push?: readonly PushSubscriptionOptions[];
+  /** Called when a push message is given up on. Default: ignored. */
+  onPushFailure?: (failure: PushFailure) => void;
+}
+
+/** A type (not an interface) so that it fits the client's index-signed ClientOptions. */
+export type EmulatorClientOptions = {
+  apiEndpoint: string;
+  port: number;
+  sslCreds: ChannelCredentials;
+  universeDomain: string;
+};
+
+export interface Emulator {
+  /** The address the server listens on. */
+  readonly host: string;
+  readonly port: number;
+  /** `host:port`, for SECRET_MANAGER_EMULATOR_HOST-style settings. */
+  readonly endpoint: string;
+  /** The store served. */
+  readonly store: LocalStore;
+  /** Fault injection: `emulator.faults.inject('AccessSecretVersion', { code: 'UNAVAILABLE', times: 2 })`. */
+  readonly faults: FaultInjector;
+  /**
+   * Options for `new SecretManagerServiceClient(...)` pointing at this emulator over plaintext
+   * gRPC. `universeDomain` is set so that the client's auth never probes the GCE metadata server.
+   */
+  clientOptions(): EmulatorClientOptions;
+  /** Calls received by `method` (every method when none is named), faulted ones included. */
+  callCount(method?: ServiceMethod): number;
+  /** Adds a push subscription; returns a disposer that removes it. */
+  addPushSubscription(subscription: PushSubscriptionOptions): () => void;
+  /** Resolves when every push sent so far was delivered or given up on. */
+  flushPush(): Promise<void>;
+  /** Push messages delivered (2xx) and given up on. */
+  pushStats(): { delivered: number; failed: number };
+  /** Answers held calls with UNAVAILABLE, stops the server and the publisher, closes a store it opened. */
+  close(): Promise<void>;
+}
+
+export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
+  const [grpc, service] = await Promise.all([import('@grpc/grpc-js'), loadSecretManagerService()]);
+  const ownsStore = options.store === undefined;
+  const store =
+    options.store ??
+    (await openLocalStore({
+      ...(options.storeDir === undefined ? {} : { dir: options.storeDir }),
+      ...(options.masterKey === undefined ? {} : { masterKey: options.masterKey }),
+    }));
+  const project = options.project ?? DEFAULT_EMULATOR_PROJECT;
+  const faults = new FaultInjector();
+  const publisher = new PushPublisher({
+    project,
+    subscriptions: options.push ?? [],
+    ...(options.onPushFailure === undefined ? {} : { onFailure: options.onPushFailure }),
+  });
+
+  const cache = new AccessCache();
+  const changes = new ChangeRouter(store, project, cache, (event) => publisher.publish(event));
+  const handlers = createSecretManagerService({
+    store,
+    cache,
+    onEvent: changes.onEvent,
+    ...(options.project === undefined ? {} : { project: options.project }),
+  });
+  const rotation = rotationSchedule({ store, project, publish: (event) => publisher.publish(event) });
+  const unary = createUnaryHandlers(changes.track(rotation.wrap(handlers)), faults);
+
+  const server = new grpc.Server();
+  server.addService(service, unary.implementation);
+  const host = options.host ?? '127.0.0.1';
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${host}:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    host,
+    port,
+    endpoint: `${host}:${port}`,
+    store,
+    faults,
+    clientOptions: () => ({
+      apiEndpoint: host,
+      port,
+      sslCreds: grpc.credentials.createInsecure(),
+      universeDomain: 'googleapis.com',
+    }),
+    callCount: (method) =>
+      method === undefined ? [...unary.counts.values()].reduce((a, b) => a + b, 0) : (unary.counts.get(method) ?? 0),
+    addPushSubscription: (subscription) => publisher.add(subscription),
+    flushPush: () => publisher.flush(),
+    pushStats: () => ({ ...publisher.stats }),
+    close() {
+      closing ??= (async () => {
+        changes.close();
+        rotation.close();
+        unary.releaseAll();
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => server.forceShutdown(), 1_000);
+          server.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        });
+        await publisher.close();
+        if (ownsStore) await store.close();
+      })();
+      return closing;
+    },
+  };
+}
