@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { adapterFixture, auth, exchange, slowPost } from './_fixture.ts';
+
+export type Fixture = Awaited<ReturnType<typeof adapterFixture>>;
+
+/**
+ * What every adapter's test app serves: the admin handler, and (with `snapshot`) the
+ * snapshot middleware, then a middleware that reads FLAG and calls `fx.markFirstRead()`,
+ * a JSON body parser, and `POST /work` answering `{ first, second, body }` where
+ * `second` is read after the body was parsed.
+ */
+export type StartApp = (fx: Fixture, options: { snapshot: boolean }) => Promise<{ url: string; close(): Promise<void> }>;
+
+export function describeAdapter(name: string, start: StartApp): void {
+  const withApp = async (snapshot: boolean, fn: (fx: Fixture, url: string) => Promise<void>) => {
+    const fx = await adapterFixture();
+    const app = await start(fx, { snapshot });
+    try {
+      await fn(fx, app.url);
+    } finally {
+      await app.close();
+      await fx.close();
+    }
+  };
+
+  describe(`Adapter: ${name}`, () => {
+    it('serves the admin routes with the client address, and passes other paths to the app', async () => {
+      await withApp(true, async (fx, url) => {
+        const status = await exchange(`${url}/admin/status`, { headers: auth });
+        assert.equal(status.status, 200);
+        assert.match(status.headers['content-type'] as string, /application\/json/);
+        assert.equal(JSON.parse(status.body).managers[0].name, 'adapter-svc');
+        assert.equal((await exchange(`${url}/admin/status`)).status, 401);
+        assert.equal((await exchange(`${url}/healthz`)).status, 200);
+        const metrics = await exchange(`${url}/metrics`, { headers: auth });
+        assert.match(metrics.body, /keyshift_ready\{manager="adapter-svc"\} 1/);
+        assert.match(fx.audit[0] ?? '', /127\.0\.0\.1/);
+        const work = await slowPost(`${url}/work`, '{"n":1}', async () => {});
+        assert.deepEqual(JSON.parse(work.body), { first: 'A', second: 'A', body: { n: 1 } });
+      });
+    });
+
+    it('applies the handler body rules: 200, 400 with a position, 415, 413 closing the connection', async () => {
+      await withApp(true, async (_fx, url) => {
+        const post = (body: string, type = 'application/json') =>
+          exchange(`${url}/admin/refresh`, { method: 'POST', headers: { ...auth, 'content-type': type }, body });
+        const ok = await post('{"names":["FLAG"]}');
+        assert.equal(ok.status, 200, ok.body);
+        assert.equal(JSON.parse(ok.body).results[0].name, 'FLAG');
+        const bad = await post('{"names":[FLAG]}');
+        assert.equal(bad.status, 400);
+        assert.match(bad.body, /position 10/);
+        assert.equal((await post('names=FLAG', 'application/x-www-form-urlencoded')).status, 415);
+        const big = await post(JSON.stringify({ names: ['FLAG'], pad: 'x'.repeat(20_000) }));
+        assert.equal(big.status, 413);
+        assert.equal(big.headers.connection, 'close');
+        const empty = await exchange(`${url}/admin/refresh`, { method: 'POST', headers: auth });
+        assert.equal(empty.status, 200);
+      });
+    });
+
+    it('keeps the pinned snapshot after the body parser, though a new version landed mid-request (F9)', async () => {
+      await withApp(true, async (fx, url) => {
+        const outside = fx.ks.status().readsOutsideSnapshot;
+        const seen = fx.firstReadSeen();
+        const reply = await slowPost(`${url}/work`, '{"n":2}', async () => {
+          await seen;
+          await fx.rotate('B');
+        });
+        assert.deepEqual(JSON.parse(reply.body), { first: 'A', second: 'A', body: { n: 2 } });
+        assert.equal(fx.ks.status().readsOutsideSnapshot, outside, 'no read fell outside the pinned context');
+        const next = await slowPost(`${url}/work`, '{"n":3}', async () => {});
+        assert.deepEqual(JSON.parse(next.body), { first: 'B', second: 'B', body: { n: 3 } });
+      });
+    });
+
+    it('without the snapshot middleware, the same request sees the change (the test above can fail)', async () => {
+      await withApp(false, async (fx, url) => {
+        const seen = fx.firstReadSeen();
+        const reply = await slowPost(`${url}/work`, '{"n":4}', async () => {
+          await seen;
+          await fx.rotate('B');
+        });
+        assert.deepEqual(JSON.parse(reply.body), { first: 'A', second: 'B', body: { n: 4 } });
+      });
+    });
+  });
+}
