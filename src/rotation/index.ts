@@ -1,0 +1,36 @@
+export {
+  addKey,
+  createHmacKeyring,
+  createKeyset,
+  type HmacKeyring,
+  type HmacKeyringOptions,
+  hmacKeysetSchema,
+  type Keyset,
+  KEYSET_FORMAT,
+  type KeyState,
+  type KeyringEvents,
+  type NewKeyOptions,
+  type PromoteOptions,
+  parseKeyset,
+  promoteKey,
+  retireKeys,
+  serializeKeyset,
+  type StoredKey,
+  type VerifyFailure,
+  type VerifyResult,
+} from './hmac-keyring.ts';
+export {
+  createRotatingPool,
+  type RotatingPool,
+  type RotatingPoolEvents,
+  type RotatingPoolOptions,
+  type RotatingPoolStatus,
+} from './pg-pool.ts';
+export {
+  failedRequestsOf,
+  type InstanceReport,
+  type RotationReport,
+  servedVersions,
+  type VerifyRotationOptions,
+  verifyRotation,
+} from './rotation-verifier.ts';
