@@ -1,0 +1,44 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { UsageError } from './_errors.ts';
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+type ParsedArgs<O extends OptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>
+>;
+
+/** Options every store command takes. */
+export const STORE_OPTIONS = {
+  /** The store directory. Default: $KEYSHIFT_STORE_DIR, else .keyshift/store. */
+  store: { type: 'string' },
+  /** Machine-readable output on stdout. */
+  json: { type: 'boolean', default: false },
+} as const satisfies OptionsConfig;
+
+/**
+ * Parses a command's arguments strictly (unknown options are usage errors) and checks the
+ * number of positionals. Positionals are never echoed back: a value pasted as an argument
+ * must not end up in an error message.
+ */
+export function parseCommandArgs<const O extends OptionsConfig>(
+  command: string,
+  args: readonly string[],
+  options: O,
+  positionalNames: readonly string[],
+  hint = '',
+): ParsedArgs<O> {
+  const parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  const expected = positionalNames.length;
+  if (parsed.positionals.length !== expected) {
+    const names = positionalNames.join(' ');
+    throw new UsageError(
+      `${command} takes ${expected === 0 ? 'no arguments' : `${expected} argument${expected === 1 ? '' : 's'} (${names})`}, got ${parsed.positionals.length}${hint}`,
+    );
+  }
+  return parsed;
+}
+
+/** A version argument: a positive integer. */
+export function parseVersionArg(text: string): number {
+  if (!/^[1-9][0-9]{0,15}$/.test(text)) throw new UsageError('VERSION must be a positive integer');
+  return Number(text);
+}

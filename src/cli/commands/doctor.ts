@@ -1,0 +1,97 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KeyshiftError } from '../../errors.ts';
+import { MASTER_KEY_ENV, MASTER_KEY_FILE } from '../../local-store/master-key.ts';
+import { openLocalStore } from '../../local-store/open-local-store.ts';
+import { parseCommandArgs, STORE_OPTIONS } from '../_args.ts';
+import { type CliIo, defineCommand, ExitCode } from '../_command.ts';
+import { formatTable, writeJson } from '../_output.ts';
+import { cliStoreDir } from '../_store.ts';
+
+type Verdict = 'ok' | 'warn' | 'fail';
+interface Check {
+  check: string;
+  verdict: Verdict;
+  detail: string;
+}
+
+/** Optional peers and the part each one enables. */
+const PEERS: ReadonlyArray<[string, string]> = [
+  ['@google-cloud/secret-manager', 'the Google Secret Manager source'],
+  ['@google-cloud/pubsub', 'Pub/Sub pull invalidation'],
+  ['@grpc/grpc-js', 'the Secret Manager emulator'],
+  ['@aws-sdk/client-secrets-manager', 'the AWS Secrets Manager source'],
+  ['pg', 'the rotating PostgreSQL pool'],
+  ['prom-client', 'GET /metrics'],
+];
+
+function installed(name: string): boolean {
+  try {
+    import.meta.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function storeChecks(dir: string, io: CliIo): Promise<Check[]> {
+  try {
+    await stat(dir);
+  } catch {
+    return [{ check: 'local store', verdict: 'warn', detail: `no store at ${dir} (keyshift put creates one)` }];
+  }
+  const checks: Check[] = [];
+  const fromEnv = Boolean(io.env[MASTER_KEY_ENV]);
+  if (!fromEnv) {
+    try {
+      const mode = (await stat(join(dir, MASTER_KEY_FILE))).mode & 0o777;
+      checks.push(
+        mode & 0o077
+          ? { check: 'master key file', verdict: 'fail', detail: `${MASTER_KEY_FILE} has mode ${mode.toString(8)}; run chmod 600` }
+          : { check: 'master key file', verdict: 'ok', detail: `${MASTER_KEY_FILE}, mode 600` },
+      );
+    } catch {
+      checks.push({ check: 'master key file', verdict: 'fail', detail: `no ${MASTER_KEY_FILE} and no ${MASTER_KEY_ENV}` });
+    }
+  }
+  try {
+    const store = await openLocalStore({ dir, create: false, env: io.env });
+    try {
+      const secrets = await store.list();
+      const admin = secrets.some((s) => s.name === 'ADMIN_API_TOKEN') || Boolean(io.env.KEYSHIFT_ADMIN_TOKEN);
+      checks.push({ check: 'local store', verdict: 'ok', detail: `${dir}: ${secrets.length} secrets, key from ${fromEnv ? MASTER_KEY_ENV : 'file'}` });
+      checks.push(
+        admin
+          ? { check: 'admin token', verdict: 'ok', detail: 'KEYSHIFT_ADMIN_TOKEN or the store ADMIN_API_TOKEN is set' }
+          : { check: 'admin token', verdict: 'warn', detail: 'none: keyshift serve will refuse to start (printf %s "$T" | keyshift put ADMIN_API_TOKEN)' },
+      );
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    const detail = error instanceof KeyshiftError ? `${error.code}: ${error.message}` : 'cannot open the store';
+    checks.push({ check: 'local store', verdict: 'fail', detail });
+  }
+  return checks;
+}
+
+/** `keyshift doctor`: checks Node, the local store and its key, the admin token and which optional peers are installed. */
+export const doctor = defineCommand({
+  name: 'doctor',
+  summary: 'check this machine: Node, the local store and its key, the admin token, optional peers',
+  usage: 'keyshift doctor [--store DIR] [--json]',
+  async run(args, io) {
+    const { values } = parseCommandArgs('doctor', args, STORE_OPTIONS, []);
+    const major = Number(process.versions.node.split('.')[0]);
+    const checks: Check[] = [
+      { check: 'node', verdict: major >= 20 ? 'ok' : 'fail', detail: `v${process.versions.node} (keyshift needs 20 or later)` },
+      ...(await storeChecks(cliStoreDir(values.store, io), io)),
+      ...PEERS.map(([name, part]): Check =>
+        installed(name) ? { check: name, verdict: 'ok', detail: `installed: ${part}` } : { check: name, verdict: 'warn', detail: `not installed: needed only for ${part}` },
+      ),
+    ];
+    if (values.json) writeJson(io, checks);
+    else io.stdout.write(formatTable(['CHECK', 'VERDICT', 'DETAIL'], checks.map((c) => [c.check, c.verdict, c.detail])));
+    return checks.some((c) => c.verdict === 'fail') ? ExitCode.FAILURE : ExitCode.OK;
+  },
+});

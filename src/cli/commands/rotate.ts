@@ -1,0 +1,166 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { LocalStore } from '../../local-store/store.ts';
+import { readLastRotation, readRecord, readState } from '../../rotation/_rotation-state.ts';
+import { copyVersion } from '../../rotation/rotators/copy-version.ts';
+import { pgPassword } from '../../rotation/rotators/pg-password.ts';
+import { randomSecret } from '../../rotation/rotators/random-secret.ts';
+import { createRotationRunner, type RotationResult, type Rotator } from '../../rotation/rotator.ts';
+import { STORE_OPTIONS, parseCommandArgs } from '../_args.ts';
+import { type CliIo, ExitCode, defineCommand } from '../_command.ts';
+import { UsageError } from '../_errors.ts';
+import { writeJson } from '../_output.ts';
+import { withCliStore } from '../_store.ts';
+
+const OPTIONS = {
+  ...STORE_OPTIONS,
+  rotator: { type: 'string', default: 'random' },
+  length: { type: 'string' },
+  alphabet: { type: 'string' },
+  prefix: { type: 'string' },
+  hook: { type: 'string' },
+  role: { type: 'string' },
+  roles: { type: 'string' },
+  'user-secret': { type: 'string' },
+  'if-latest': { type: 'string' },
+  rollback: { type: 'boolean', default: false },
+  to: { type: 'string' },
+  status: { type: 'boolean', default: false },
+  abandon: { type: 'boolean', default: false },
+} as const;
+
+type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
+
+const isRotator = (v: unknown): v is Rotator =>
+  typeof v === 'object' && v !== null && typeof (v as Rotator).kind === 'string' && typeof (v as Rotator).create === 'function';
+
+/** A hook module: its default export (or `rotator`) is a Rotator, or a function that makes one. */
+async function loadHook(file: string, io: CliIo): Promise<Rotator> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(resolve(io.cwd, file)).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError(`--hook: the module could not be loaded (${error instanceof Error ? error.name : typeof error})`);
+  }
+  const exported = module.default ?? module.rotator;
+  const made: unknown = typeof exported === 'function' ? await (exported as () => unknown)() : exported;
+  if (!isRotator(made)) throw new UsageError('--hook: the module must export (as default or `rotator`) a rotator { kind, create, set?, test? } or a function returning one');
+  return made;
+}
+
+function count(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[0-9]{1,6}$/.test(text)) throw new UsageError(`${option} must be a number`);
+  return Number(text);
+}
+
+/** The admin connection and test login of `--rotator pg` come from pg's environment (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE). */
+async function pgRotator(values: Values, io: CliIo): Promise<{ rotator: Rotator; close(): Promise<void> }> {
+  const pg = (await import('pg')).default;
+  const env = io.env;
+  const connection = { ...(env.PGHOST ? { host: env.PGHOST } : {}), ...(env.PGPORT ? { port: Number(env.PGPORT) } : {}), ...(env.PGDATABASE ? { database: env.PGDATABASE } : {}) };
+  const admin = new pg.Pool({ ...connection, user: env.PGUSER, password: env.PGPASSWORD, max: 1 });
+  admin.on('error', () => undefined);
+  const length = count(values.length, '--length');
+  const common = { admin, connection, pg, ...(length === undefined ? {} : { length }) };
+  let rotator: Rotator;
+  if (values.roles !== undefined) {
+    const roles = values.roles.split(',');
+    if (roles.length !== 2 || values['user-secret'] === undefined) throw new UsageError('--roles takes two roles (A,B) and needs --user-secret NAME');
+    rotator = pgPassword({ ...common, strategy: 'alternating-users', roles: [roles[0]!, roles[1]!], userSecret: values['user-secret'] });
+  } else {
+    if (values.role === undefined) throw new UsageError('--rotator pg needs --role ROLE (or --roles A,B --user-secret NAME)');
+    rotator = pgPassword({ ...common, role: values.role });
+  }
+  return { rotator, close: () => admin.end() };
+}
+
+async function chooseRotator(values: Values, io: CliIo): Promise<{ rotator: Rotator; close?(): Promise<void> }> {
+  if (values.rollback) return { rotator: copyVersion(values.to === undefined ? 'previous' : (count(values.to, '--to') ?? 0)) };
+  switch (values.rotator) {
+    case 'random': {
+      const length = count(values.length, '--length');
+      return {
+        rotator: randomSecret({
+          ...(length === undefined ? {} : { length }),
+          ...(values.alphabet === undefined ? {} : { alphabet: values.alphabet }),
+          ...(values.prefix === undefined ? {} : { prefix: values.prefix }),
+        }),
+      };
+    }
+    case 'hook':
+      if (values.hook === undefined) throw new UsageError('--rotator hook needs --hook FILE');
+      return { rotator: await loadHook(values.hook, io) };
+    case 'pg':
+      return pgRotator(values, io);
+    default:
+      throw new UsageError('--rotator must be random, hook or pg');
+  }
+}
+
+function describe(result: RotationResult): string {
+  const { name } = result;
+  switch (result.outcome) {
+    case 'finished':
+      return `${name}: version ${result.version} is current (was ${result.previousVersion}); rotation ${result.rotationId} finished`;
+    case 'waiting':
+      return `${name}: version ${result.version} is current (was ${result.previousVersion}); its cleanup runs after ${new Date(result.retryAt ?? 0).toISOString()}: run keyshift rotate again then`;
+    case 'busy':
+      return `${name}: another runner (${result.heldBy}) holds rotation ${result.rotationId} at stage ${result.stage} until ${new Date(result.retryAt ?? 0).toISOString()}`;
+    case 'skipped':
+      return `${name}: not rotated: the latest version is ${result.version}, not the one given to --if-latest`;
+    default:
+      return `${name}: rotation ${result.rotationId ?? ''} failed at stage ${result.stage} (${result.error?.code}: ${result.error?.message}); the current version stays; run keyshift rotate again to resume`;
+  }
+}
+
+async function showStatus(store: LocalStore, name: string, io: CliIo, json: boolean): Promise<number> {
+  const info = await store.getSecret(name);
+  const record = await readRecord(store, name);
+  const state = record && readState(record);
+  const last = record && readLastRotation(record);
+  if (json) writeJson(io, { name, latest: info.latest, aliases: info.aliases, rotation: state ?? null, lastRotation: last ?? null });
+  else if (state === undefined) io.stdout.write(`${name}: no rotation under way; latest version ${info.latest ?? 'none'}${last ? `; last rotated ${last.at} (${last.rotator}, version ${last.previous} -> ${last.version})` : ''}\n`);
+  else {
+    const failure = state.lastError ? `; last failure at ${state.lastError.stage}: ${state.lastError.code}: ${state.lastError.message}` : '';
+    io.stdout.write(`${name}: ${state.rotator} rotation ${state.id} at stage ${state.stage}, attempt ${state.attempts}, from version ${state.base}${failure}\n`);
+  }
+  return ExitCode.OK;
+}
+
+/** `keyshift rotate NAME`: runs (or resumes) a staged rotation by hand. */
+export const rotate = defineCommand({
+  name: 'rotate',
+  summary: 'rotate a secret in stages (create, set, test, finish), resume a failed rotation, or roll back',
+  usage: [
+    'keyshift rotate NAME [--rotator random|hook|pg] [--if-latest N] [--store DIR] [--json]',
+    '  random: [--length N] [--alphabet base64url|alphanumeric|hex|CHARS] [--prefix P]',
+    '  hook:   --hook FILE (a module exporting a rotator)',
+    '  pg:     --role ROLE | --roles A,B --user-secret NAME (admin connection from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE)',
+    'keyshift rotate NAME --rollback [--to VERSION]   (a new version with the value of VERSION, default: alias previous)',
+    'keyshift rotate NAME --status | --abandon',
+  ].join('\n'),
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs('rotate', args, OPTIONS, ['NAME']);
+    const name = positionals[0]!;
+    if (values.status) return withCliStore(values.store, io, false, (store) => showStatus(store, name, io, values.json));
+    if (values.abandon) {
+      const dropped = await withCliStore(values.store, io, false, (store) => createRotationRunner({ store, logger: false }).abandon(name));
+      if (values.json) writeJson(io, { name, abandoned: dropped ?? null });
+      else io.stdout.write(dropped ? `${name}: rotation ${dropped.id} (stage ${dropped.stage}) abandoned; the current version stays\n` : `${name}: no rotation under way\n`);
+      return ExitCode.OK;
+    }
+    const ifLatest = count(values['if-latest'], '--if-latest');
+    const chosen = await chooseRotator(values, io);
+    try {
+      const result = await withCliStore(values.store, io, true, (store) =>
+        createRotationRunner({ store, logger: false }).run(name, chosen.rotator, ifLatest === undefined ? {} : { ifLatest }, io.signal),
+      );
+      if (values.json) writeJson(io, { ...result, error: result.error?.toJSON() });
+      else (result.outcome === 'failed' ? io.stderr : io.stdout).write(`${describe(result)}\n`);
+      return result.outcome === 'finished' || result.outcome === 'waiting' ? ExitCode.OK : ExitCode.FAILURE;
+    } finally {
+      await chosen.close?.();
+    }
+  },
+});
