@@ -86,7 +86,7 @@ describe('Source: awsSecretsManager under the manager', () => {
 
   it('fails ready() on AccessDenied with an error naming the secret and what to check', async () => {
     const ks = manager();
-    server.inject({ error: 'AccessDeniedException', operation: 'GetSecretValue' });
+    server.inject({ error: 'AccessDeniedException' }); // both BatchGetSecretValue (the ready() prefetch) and GetSecretValue
     await assert.rejects(ks.ready(), (error: Error & { code?: string }) => {
       assert.equal(error.code, 'KS_ERR_SOURCE_DENIED');
       assert.match(error.message, /secretsmanager:GetSecretValue/);
