@@ -161,7 +161,7 @@ export function createAlertRules(
 
   const onRejected = (ks: AdminManager, e: KeyshiftEvents['rejected']): void => {
     const m = ks.name;
-    const message = () => `${m}: version ${e.version} of ${e.name} was rejected (${e.code}); version ${versionOf(ks, e.name)} stays in service`;
+    const message = () => `${m}: version ${e.version} of ${e.name} was rejected (${e.code}); version ${versionOf(ks, e.name)} stays in service; reason (${e.type}): ${e.reason}`;
     fire('rejected', m, e.name, message, `:${e.version}`);
   };
 
