@@ -76,6 +76,8 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): AwsSe
   }
   let connection: Promise<Connection> | undefined;
   let closed = false;
+  /** The client's region once known (a config string at once; a provider's answer after the first call), for locate(). */
+  let region = typeof options.clientConfig?.region === 'string' ? options.clientConfig.region : undefined;
 
   function selection(name: string): AwsSecretSelection {
     const sel = options.select?.(name) ?? {
@@ -107,6 +109,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): AwsSe
       );
     }
     const client = options.client ?? new sdk.SecretsManagerClient({ ...options.clientConfig, maxAttempts: 1 });
+    region ??= await client.config.region().catch(() => undefined);
     return { sdk, client };
   }
 
@@ -200,6 +203,16 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): AwsSe
     kind: 'aws-secrets-manager',
     get,
     getMany,
+    locate(name) {
+      const where = region === undefined ? 'in the region of the client' : `in region ${region}`;
+      try {
+        const sel = selection(name);
+        const version = sel.versionId === undefined ? `stage ${sel.versionStage}` : `version ${sel.versionId}`;
+        return `AWS Secrets Manager secret ${sel.secretId} (${version}${sel.jsonKey === undefined ? '' : `, field ${sel.jsonKey}`}) ${where}`;
+      } catch {
+        return `AWS Secrets Manager secret for entry ${name} (its SecretId or version is invalid) ${where}`;
+      }
+    },
     async close() {
       if (closed) return;
       closed = true;
