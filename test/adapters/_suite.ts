@@ -60,7 +60,7 @@ export function describeAdapter(name: string, start: StartApp): void {
       });
     });
 
-    it('keeps the pinned snapshot after the body parser, though a new version landed mid-request (F9)', async () => {
+    it('Plan 35: keeps the pinned snapshot after the body parser, though a new version landed mid-request (F9)', async () => {
       await withApp(true, async (fx, url) => {
         const outside = fx.ks.status().readsOutsideSnapshot;
         const seen = fx.firstReadSeen();

@@ -4,7 +4,7 @@ import { createTokenAuth } from '../../src/admin/index.ts';
 import { Secret } from '../../src/index.ts';
 import { adminFixture, TOKEN } from './_fixture.ts';
 
-describe('Admin auth', () => {
+describe('Plan 23: Admin auth', () => {
   it('answers 401 without a token or with another scheme, 403 with a wrong token, 200 with the right one', async () => {
     const f = await adminFixture();
     try {
@@ -80,7 +80,7 @@ describe('Admin auth', () => {
   });
 });
 
-describe('Admin rate limit', () => {
+describe('Plan 24: Admin rate limit', () => {
   it('answers 429 with Retry-After after 10 failures from one address, leaves other addresses alone, and reopens after the window', async () => {
     const f = await adminFixture();
     try {
@@ -116,7 +116,7 @@ describe('Admin rate limit', () => {
   });
 });
 
-describe('Admin audit log', () => {
+describe('Plan 24: Admin audit log', () => {
   it('writes exactly one line per admin call with time, client, action, names, outcome, status', async () => {
     const f = await adminFixture();
     try {

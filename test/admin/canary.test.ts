@@ -18,7 +18,7 @@ function encodings(secret: string): string[] {
 }
 const FORBIDDEN = [...encodings(CANARY), ...encodings(TOKEN)];
 
-describe('Canary sweep of the admin surface', () => {
+describe('Plan 27: Canary sweep of the admin surface', () => {
   it('never shows a planted value or the token in a response, header, metric, audit line, alert, webhook message or log line', async () => {
     const captured: string[] = [];
     const keep = (where: string, text: string) => captured.push(`${where}: ${text}`);

@@ -37,7 +37,7 @@ describe('POST /admin/refresh', () => {
     }
   });
 
-  it('refreshes only the named entries, with the admin trigger, and reports coalesced calls', async () => {
+  it('Plan 26: refreshes only the named entries, with the admin trigger, and reports coalesced calls', async () => {
     const f = await adminFixture();
     try {
       const triggers: string[] = [];
@@ -54,7 +54,7 @@ describe('POST /admin/refresh', () => {
     }
   });
 
-  it('answers 404 naming an unknown entry, 409 for a static one, and refreshes nothing', async () => {
+  it('Plan 25: answers 404 naming an unknown entry, 409 for a static one, and refreshes nothing', async () => {
     const f = await adminFixture();
     try {
       const before = f.source.totalCalls;
@@ -80,7 +80,7 @@ describe('POST /admin/refresh', () => {
     }
   });
 
-  it('answers 400 with a parse position for malformed JSON and echoes none of the body', async () => {
+  it('Plan 25: answers 400 with a parse position for malformed JSON and echoes none of the body', async () => {
     const f = await adminFixture();
     try {
       for (const [body, position] of [
@@ -100,7 +100,7 @@ describe('POST /admin/refresh', () => {
     }
   });
 
-  it('answers 400 for bodies of the wrong shape, including more than 1,000 names', async () => {
+  it('Plan 25: answers 400 for bodies of the wrong shape, including more than 1,000 names', async () => {
     const f = await adminFixture();
     try {
       const many = JSON.stringify({ names: Array.from({ length: 1_001 }, (_, i) => `N${i}`) });
@@ -117,7 +117,7 @@ describe('POST /admin/refresh', () => {
     }
   });
 
-  it('answers 415 for a body that is not JSON', async () => {
+  it('Plan 25: answers 415 for a body that is not JSON', async () => {
     const f = await adminFixture();
     try {
       assert.equal((await f.authed('/admin/refresh', post('names=A', { 'content-type': 'application/x-www-form-urlencoded' }))).status, 415);
@@ -128,7 +128,7 @@ describe('POST /admin/refresh', () => {
     }
   });
 
-  it('answers 413 for a declared length over 16 KiB without reading the body', async () => {
+  it('Plan 25: answers 413 for a declared length over 16 KiB without reading the body', async () => {
     const f = await adminFixture();
     try {
       const { body, pulls } = endlessBody(1024);
@@ -140,7 +140,7 @@ describe('POST /admin/refresh', () => {
     }
   });
 
-  it('answers 413 for a streamed body as soon as it crosses the limit', async () => {
+  it('Plan 25: answers 413 for a streamed body as soon as it crosses the limit', async () => {
     const f = await adminFixture();
     try {
       const { body, pulls } = endlessBody(4096);

@@ -67,7 +67,7 @@ describe('Health and readiness', () => {
 });
 
 describe('GET /admin/status', () => {
-  it('lists every entry with its kind, version, age, state, latency and success rate, and no value', async () => {
+  it('Plan 29: lists every entry with its kind, version, age, state, latency and success rate, and no value', async () => {
     const f = await adminFixture();
     try {
       await f.clock.tick(5_000);
@@ -190,7 +190,7 @@ function valuesOf(prefix: string): Record<string, string> {
 }
 
 describe('GET /metrics', () => {
-  it('serves Prometheus text whose labels all come from declared names and fixed enums', async () => {
+  it('Plan 29: serves Prometheus text whose labels all come from declared names and fixed enums', async () => {
     const f = await adminFixture();
     try {
       f.source.set('BATCH_SIZE', 'not-a-number');

@@ -94,7 +94,7 @@ describe('Manager: ready()', () => {
     await ks.close();
   });
 
-  it('loads 77 entries with bounded concurrency (64 in flight by default, 16 when asked)', async () => {
+  it('Plan 17: loads 77 entries with bounded concurrency (64 in flight by default, 16 when asked)', async () => {
     const values: Record<string, string> = {};
     const decl: Record<string, { type: ReturnType<typeof t.string> }> = {};
     for (let i = 0; i < 77; i++) {

@@ -9,7 +9,7 @@ const canary = randomBytes(32).toString('base64url');
 const forms = [canary, Buffer.from(canary).toString('hex'), Buffer.from(canary).toString('base64'), encodeURIComponent(canary)];
 const clean = (out: unknown) => !forms.some((f) => String(out).includes(f));
 
-describe('Secret: wrapper hardness (plan test 28)', () => {
+describe('Plan 28: Secret wrapper hardness', () => {
   const secret = new Secret(canary);
   it('prints [redacted] however it is printed or stringified', () => {
     const outputs = [
@@ -44,6 +44,33 @@ describe('Secret: wrapper hardness (plan test 28)', () => {
     });
     await worker.terminate();
     assert.ok(clean(echoed), 'worker saw the canary');
+  });
+
+  it('console.log and every other form show nothing for a Secret of a string, an object or bytes', async () => {
+    const wrapped = [new Secret(canary), new Secret({ password: canary, nested: [canary] }), new Secret(Buffer.from(canary))];
+    const logged: string[] = [];
+    const log = console.log;
+    console.log = (...args: unknown[]) => void logged.push(args.map((a) => inspect(a)).join(' '));
+    try {
+      for (const x of wrapped) console.log(x);
+    } finally {
+      console.log = log;
+    }
+    for (const x of wrapped) {
+      const outputs = [
+        inspect(x, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+        inspect(x, { customInspect: false, showHidden: true }),
+        JSON.stringify(x),
+        String(x),
+        `${x}`,
+        JSON.stringify({ ...x }),
+        JSON.stringify(Object.entries(x)),
+        JSON.stringify(structuredClone(x)),
+      ];
+      for (const out of outputs) assert.ok(clean(out), 'a form showed the canary');
+    }
+    assert.equal(logged.length, 3);
+    for (const line of logged) assert.ok(clean(line) && !line.includes('password'), 'console.log showed the canary');
   });
 
   it('reveals only through an explicit reveal(), and is frozen', () => {

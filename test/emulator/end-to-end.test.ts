@@ -64,7 +64,7 @@ describe('End to end: Secret Manager emulator, push, two keyshift instances', ()
     await f.close();
   });
 
-  it('both instances serve a version added through the real client, by push', async () => {
+  it('Plan 36: both instances serve a version added through the real client, by push', async () => {
     assert.equal(a.ks.get('API_KEY').reveal(), 'fake-key-v1');
     const both = Promise.all([a.changed('API_KEY', '2'), b.changed('API_KEY', '2')]);
     await f.client.addSecretVersion({ parent: f.secret('API_KEY'), payload: { data: Buffer.from('fake-key-v2') } });
@@ -114,7 +114,7 @@ describe('End to end: Secret Manager emulator, push, two keyshift instances', ()
     }
   });
 
-  it('a rollback through an alias is pushed and served too', async () => {
+  it('Plan 36: a rollback through an alias is pushed and served too', async () => {
     const aliased = gcpSecretManager({ project: PROJECT, clientOptions: f.emulator.clientOptions(), version: 'current' });
     const ks = createKeyshift(declaration, { source: aliased, logger: false });
     const push = await startPushServer(gcpPubSubPushHandler({ source: aliased, token: TOKEN }));

@@ -13,7 +13,7 @@ import { setupPool } from '../rotation/_pg-setup.ts';
 describe('Rotating pg pool: refused credentials and killed backends on a real PostgreSQL', { skip: findPgBin() ? false : 'PostgreSQL is not installed' }, () => {
   const db = useCluster();
 
-  it('keeps serving on a wrong password: existing connections answer, checks back off, one alert, recovery once the role is fixed', async (t) => {
+  it('Plan 33: keeps serving on a wrong password: existing connections answer, checks back off, one alert, recovery once the role is fixed', async (t) => {
     await db().createRole('app_wrong', 'fake-wrong-0');
     const s = await setupPool(db(), 'app_wrong', 'fake-wrong-0', { authBackoff: { initialMs: 200, maxMs: 2_000 } });
     const load = startLoad(s.pool, { workers: 10, paceMs: 10, longEvery: 0, longMs: 0 });
@@ -45,7 +45,7 @@ describe('Rotating pg pool: refused credentials and killed backends on a real Po
     assert.equal(s.events.recovered.length, 1);
   });
 
-  it('a call waiting on refused credentials succeeds after recovery, or fails with a typed error after connectionTimeoutMillis', async (t) => {
+  it('Plan 33: a call waiting on refused credentials succeeds after recovery, or fails with a typed error after connectionTimeoutMillis', async (t) => {
     await db().createRole('app_wait', 'fake-wait-0');
     const s = await setupPool(db(), 'app_wait', 'fake-wait-0', { poolConfig: { host: db().host, port: db().port, database: 'postgres', connectionTimeoutMillis: 1_500 } });
     t.after(() => s.close());
@@ -67,7 +67,7 @@ describe('Rotating pg pool: refused credentials and killed backends on a real Po
     assert.ok(performance.now() - started >= 1_400, 'not before connectionTimeoutMillis');
   });
 
-  it('survives pg_terminate_backend of idle backends during rotations: no crash, the error listener hears it, the pool keeps serving', async (t) => {
+  it('Plan 33: survives pg_terminate_backend of idle backends during rotations: no crash, the error listener hears it, the pool keeps serving', async (t) => {
     await db().createRole('app_kill', 'fake-kill-0');
     const s = await setupPool(db(), 'app_kill', 'fake-kill-0');
     const load = startLoad(s.pool, { workers: 20, paceMs: 15, longEvery: 0, longMs: 0 });
@@ -104,7 +104,7 @@ describe('Rotating pg pool: refused credentials and killed backends on a real Po
     assert.deepEqual((await s.pool.query('SELECT 2 AS two')).rows, [{ two: 2 }]);
   });
 
-  it('never shows the password: util.inspect of the pool and of a client, status and events', async () => {
+  it('Plan 30: never shows the password: util.inspect of the pool and of a client, status and events', async () => {
     const canary = 'fake-canary-pw-5c1b7e';
     await db().createRole('app_canary', canary);
     const s = await setupPool(db(), 'app_canary', canary);

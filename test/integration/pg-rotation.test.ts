@@ -21,7 +21,7 @@ async function sessions(cluster: PgCluster, role: string): Promise<number> {
 describe('Rotating pg pool: rotations under load on a real PostgreSQL', { skip: findPgBin() ? false : 'PostgreSQL is not installed' }, () => {
   const db = useCluster();
 
-  it('rotates one role 20 times under 20 clients (store first, then ALTER ROLE, and the reverse) with 0 failed queries', async (t) => {
+  it('Plan 31: rotates one role 20 times under 20 clients (store first, then ALTER ROLE, and the reverse) with 0 failed queries', async (t) => {
     await db().createRole('app_single', 'fake-single-0');
     const s = await setupPool(db(), 'app_single', 'fake-single-0');
     const load = startLoad(s.pool, LOAD);
@@ -62,7 +62,7 @@ describe('Rotating pg pool: rotations under load on a real PostgreSQL', { skip: 
     await waitUntil('every session closed', async () => (await sessions(db(), 'app_single')) === 0);
   });
 
-  it('switches between two roles 20 times with 0 failed queries, and the inactive role keeps no session after the drain', async (t) => {
+  it('Plan 32: switches between two roles 20 times with 0 failed queries, and the inactive role keeps no session after the drain', async (t) => {
     await db().createRole('app_a', 'fake-a-0');
     await db().createRole('app_b', 'fake-b-0');
     const s = await setupPool(db(), 'app_a', 'fake-a-0', { strategy: 'alternating-users' });

@@ -45,7 +45,7 @@ async function setup(keyset: Keyset | string, { validate = false, watch = true }
 
 const first = () => createKeyset({ now: 1_700_000_000_000, kid: 'k1', material: K1 });
 
-describe('HMAC keyring', () => {
+describe('Plan 34: HMAC keyring', () => {
   it('signs with the primary key and verifies its own tokens, kid included', async () => {
     const { ring, ks } = await setup(first());
     const token = ring.sign('order=42&amount=9.99 €');

@@ -80,7 +80,7 @@ function relay(a: Instance, b: Instance, saved: { k1FromA?: string; primaries: M
 const holds = (instance: Instance, kid: string): boolean => instance.kids.some((k) => k.kid === kid);
 
 describe('HMAC keyring across processes', () => {
-  it('rotates K1 to K2 in stages with 100 % of tokens verifying on the other process, then K1 tokens are key_retired', async (t) => {
+  it('Plan 34: rotates K1 to K2 in stages with 100 % of tokens verifying on the other process, then K1 tokens are key_retired', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'keyshift-keyring-'));
     const store = await openLocalStore({ dir });
     await store.put(ENTRY, serializeKeyset(createKeyset({ now: Date.now(), kid: 'k1' })));

@@ -71,7 +71,7 @@ describe('keyshift verify-rotation', () => {
     assert.doesNotMatch(run.stdout + run.stderr, new RegExp(TOKEN));
   });
 
-  it('exits 1 when an instance does not converge within the deadline, and prints a table', async (t) => {
+  it('Plan 36: exits 1 when an instance does not converge within the deadline, and prints a table', async (t) => {
     const dir = await storeWithEntry(t);
     const fast = await instance(t, dir, { watch: true });
     const stuck = await instance(t, dir, { watch: false, ttlMs: 60_000 });
