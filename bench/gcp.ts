@@ -102,10 +102,13 @@ async function instance(emulator: Remote) {
   };
 }
 
-async function readyTimes(emulator: Remote): Promise<Record<'cold' | 'warm' | 'oneWave' | 'raw', number[]>> {
+/** The test plan's suggested bound, measured beside the default (DEFAULT_STARTUP_CONCURRENCY). */
+const NARROW_CONCURRENCY = 16;
+
+async function readyTimes(emulator: Remote): Promise<Record<'cold' | 'warm' | 'narrow' | 'raw', number[]>> {
   const cold: number[] = [];
   const warm: number[] = [];
-  const oneWave: number[] = [];
+  const narrow: number[] = [];
   const raw: number[] = [];
   await emulator.inject({ latencyMs: LATENCY_MS });
   for (let i = 0; i < READY_TRIALS; i++) {
@@ -137,20 +140,20 @@ async function readyTimes(emulator: Remote): Promise<Record<'cold' | 'warm' | 'o
     warm.push(performance.now() - started);
     await warmKs.close();
 
-    // The same with every call in one wave (the default startupConcurrency, 64, makes two for 77).
-    const oneWaveKs = createKeyshift(declaration, {
+    // The same with 16 in flight (the test plan's suggested bound): five waves for 77, against the default's one.
+    const narrowKs = createKeyshift(declaration, {
       source: gcpSecretManager({ project: PROJECT, client }),
       logger: false,
-      startupConcurrency: SECRETS,
+      startupConcurrency: NARROW_CONCURRENCY,
     });
     started = performance.now();
-    await oneWaveKs.ready();
-    oneWave.push(performance.now() - started);
-    await oneWaveKs.close();
+    await narrowKs.ready();
+    narrow.push(performance.now() - started);
+    await narrowKs.close();
     await client.close();
   }
   await emulator.call('clear');
-  return { cold, warm, oneWave, raw };
+  return { cold, warm, narrow, raw };
 }
 
 /** Adds a version to one secret after another; returns the time until each instance serves it. */
@@ -211,7 +214,7 @@ async function main(): Promise<void> {
     [`baseline: ${SECRETS} AccessSecretVersion calls at once, raw client, ${LATENCY_MS} ms store latency`, p(ready.raw, 0.5), p(ready.raw, 1), '—'],
     [`\`ready()\`, ${SECRETS} secrets, ${LATENCY_MS} ms store latency, new client (cold)`, p(ready.cold, 0.5), p(ready.cold, 1), '< 150 ms'],
     [`\`ready()\`, ${SECRETS} secrets, ${LATENCY_MS} ms store latency, connected client`, p(ready.warm, 0.5), p(ready.warm, 1), '< 150 ms'],
-    [`\`ready()\`, same, connected client, \`startupConcurrency: ${SECRETS}\``, p(ready.oneWave, 0.5), p(ready.oneWave, 1), '< 150 ms'],
+    [`\`ready()\`, same, connected client, \`startupConcurrency: ${NARROW_CONCURRENCY}\``, p(ready.narrow, 0.5), p(ready.narrow, 1), '(for comparison)'],
     ['push propagation to 2 instances, 0 ms store latency (p50 / p99)', p(fast, 0.5), p(fast, 0.99), 'p99 < 250 ms'],
     [`push propagation to 2 instances, ${LATENCY_MS} ms store latency (p50 / p99)`, p(slow, 0.5), p(slow, 0.99), 'p99 < 250 ms'],
   ];
