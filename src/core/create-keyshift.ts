@@ -19,7 +19,13 @@ export interface Keyshift<D extends Declaration> {
   readonly isReady: boolean;
   /** Forces a fetch of the named dynamic entries (default: all), bypassing the TTL. */
   refresh(names?: DynamicKeys<D> | readonly DynamicKeys<D>[], options?: { trigger?: Trigger }): Promise<RefreshResult[]>;
-  /** Runs `fn` (a request) with one consistent view pinned through AsyncLocalStorage. */
+  /**
+   * Runs `fn` (a request) with one consistent view pinned through AsyncLocalStorage.
+   * The pin covers `fn` and everything it awaits, and holds one version of each value
+   * until the promise `fn` returns settles. Work started inside `fn` and left running
+   * after it settles (an event listener on a stream) keeps the pinned view too; the
+   * adapters' snapshot middleware keep `fn` pending until the response closes.
+   */
   run<R>(fn: () => R): R;
   /** The current view, frozen. */
   snapshot(): Snapshot<D>;
