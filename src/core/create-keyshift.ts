@@ -21,10 +21,11 @@ export interface Keyshift<D extends Declaration> {
   refresh(names?: DynamicKeys<D> | readonly DynamicKeys<D>[], options?: { trigger?: Trigger }): Promise<RefreshResult[]>;
   /**
    * Runs `fn` (a request) with one consistent view pinned through AsyncLocalStorage.
-   * The pin covers `fn` and everything it awaits, and holds one version of each value
-   * until the promise `fn` returns settles. Work started inside `fn` and left running
-   * after it settles (an event listener on a stream) keeps the pinned view too; the
-   * adapters' snapshot middleware keep `fn` pending until the response closes.
+   * The pin covers `fn` and everything it awaits, and lasts until the promise `fn`
+   * returns settles. Work left running after that (a stream listener) may read the
+   * current view instead, because reads skip the lookup while no request is pinned:
+   * keep `fn` pending for the whole request. The adapters' snapshot middleware do,
+   * until the response closes.
    */
   run<R>(fn: () => R): R;
   /** The current view, frozen. */
