@@ -2,12 +2,31 @@ import { ALERT_FAILURE_WINDOW_MS, ALERT_FAILURES, ALERT_FETCH_LATENCY_MS } from 
 import { systemClock } from '../core/clock.ts';
 import type { KeyshiftEvents } from '../core/events.ts';
 import { stderrLogger } from '../core/logger.ts';
+import type { RotatingPoolEvents } from '../rotation/pg-pool.ts';
+import type { RotationEvents } from '../rotation/rotator.ts';
 import type { Clock, Disposer, Logger } from '../types.ts';
 import { type AlertWebhookOptions, AlertWebhook, type DeliveryOutcome, type WebhookUrl } from './alert-webhook.ts';
 import type { AdminManager } from './types.ts';
 
-/** The rules of the reference platform, plus a rejected version and a value past its maxStale. */
-export type AlertRule = 'slow-fetch' | 'failing' | 'rejected' | 'stale-exceeded';
+/**
+ * The rules of the reference platform, plus a rejected version and a value past its
+ * maxStale; and, for the rotation parts it is told to watch, a pool whose server keeps
+ * refusing the credentials and a rotation step that failed.
+ */
+export const ALERT_RULES = ['slow-fetch', 'failing', 'rejected', 'stale-exceeded', 'pool-credentials', 'rotation-failed'] as const;
+export type AlertRule = (typeof ALERT_RULES)[number];
+
+/** What the rules need of a rotating pool (`keyshift/rotation/pg`): its alert and recovery events. */
+export interface WatchedPool {
+  on(event: 'alert', listener: (payload: RotatingPoolEvents['alert']) => void): Disposer;
+  on(event: 'recovered', listener: (payload: RotatingPoolEvents['recovered']) => void): Disposer;
+}
+
+/** What the rules need of a rotation runner or scheduler (`keyshift/rotation`): its alert and finished events. */
+export interface WatchedRotations {
+  on(event: 'alert', listener: (payload: RotationEvents['alert']) => void): Disposer;
+  on(event: 'finished', listener: (payload: RotationEvents['finished']) => void): Disposer;
+}
 
 export interface Alert {
   /** One incident: rule, manager, entry (and, for `rejected`, the version). */
@@ -48,6 +67,18 @@ export interface AlertRules {
   firing(): Alert[];
   /** Subscribes to firing/resolved events. Returns a disposer. */
   on(listener: (event: AlertEvent) => void): Disposer;
+  /**
+   * Raises `pool-credentials` (critical) when the pool's server keeps refusing new
+   * credentials, and resolves it when they work again. `name` stands for the manager
+   * in the alert (for example the database's name). Returns a disposer.
+   */
+  watchPool(name: string, pool: WatchedPool): Disposer;
+  /**
+   * Raises `rotation-failed` (warning) for each secret whose rotation step failed (the
+   * current version stays in service), and resolves it when that secret's rotation
+   * finishes. `name` stands for the manager in the alert. Returns a disposer.
+   */
+  watchRotations(name: string, rotations: WatchedRotations): Disposer;
   /** Resolves when every queued webhook message was delivered or given up on. */
   idle(): Promise<void>;
   /** Unsubscribes from the managers and abandons pending webhook deliveries. */
@@ -59,6 +90,8 @@ const SEVERITY: Record<AlertRule, Alert['severity']> = {
   failing: 'critical',
   rejected: 'warning',
   'stale-exceeded': 'critical',
+  'pool-credentials': 'critical',
+  'rotation-failed': 'warning',
 };
 
 function span(ms: number): string {
@@ -184,8 +217,27 @@ export function createAlertRules(
     }
   }
 
+  const watch = (subscribe: () => Disposer[]): Disposer => {
+    const own = subscribe();
+    const dispose = (): void => {
+      for (const d of own.splice(0)) d();
+    };
+    disposers.push(dispose);
+    return dispose;
+  };
+
   return {
     firing: () => [...active.values()],
+    watchPool: (name, pool) =>
+      watch(() => [
+        pool.on('alert', (e) => fire('pool-credentials', name, 'credentials', () => `${name}: ${e.message} (${e.kind}, ${e.failures} failed checks, generation ${e.generation})`)),
+        pool.on('recovered', () => resolve('pool-credentials', name, 'credentials')),
+      ]),
+    watchRotations: (name, rotations) =>
+      watch(() => [
+        rotations.on('alert', (e) => fire('rotation-failed', name, e.name, () => `${name}: rotation ${e.rotationId} of ${e.name} failed at stage ${e.stage} (${e.code}); the current version stays in service. ${e.message}`)),
+        rotations.on('finished', (e) => resolve('rotation-failed', name, e.name)),
+      ]),
     on(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);

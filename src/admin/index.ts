@@ -1,5 +1,14 @@
-export type { Alert, AlertEvent, AlertOptions, AlertRule, AlertRules } from './alert-rules.ts';
-export { createAlertRules } from './alert-rules.ts';
+export {
+  ALERT_RULES,
+  type Alert,
+  type AlertEvent,
+  type AlertOptions,
+  type AlertRule,
+  type AlertRules,
+  createAlertRules,
+  type WatchedPool,
+  type WatchedRotations,
+} from './alert-rules.ts';
 export { AlertWebhook, type AlertWebhookOptions, type DeliveryOutcome, type WebhookUrl } from './alert-webhook.ts';
 export { type AuditAction, type AuditOutcome, type AuditRecord, type AuditSink, stderrAuditSink } from './audit-log.ts';
 export { type AdminHandler, type AdminHandlerOptions, createAdminHandler } from './create-admin-handler.ts';

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
+import { type AlertEvent, createAlertRules } from '../../src/admin/index.ts';
 import { ErrorCodes, KeyshiftError } from '../../src/index.ts';
 import { findPgBin, useCluster } from '../_pg-cluster.ts';
 import { rate, startLoad, waitUntil } from '../rotation/_pg-load.ts';
@@ -16,8 +17,12 @@ describe('Rotating pg pool: refused credentials and killed backends on a real Po
   it('Plan 33: keeps serving on a wrong password: existing connections answer, checks back off, one alert, recovery once the role is fixed', async (t) => {
     await db().createRole('app_wrong', 'fake-wrong-0');
     const s = await setupPool(db(), 'app_wrong', 'fake-wrong-0', { authBackoff: { initialMs: 200, maxMs: 2_000 } });
+    const rules = createAlertRules([], { logger: false });
+    const paged: AlertEvent[] = [];
+    rules.on((e) => paged.push(e));
+    rules.watchPool('payments-db', s.pool);
     const load = startLoad(s.pool, { workers: 10, paceMs: 10, longEvery: 0, longMs: 0 });
-    t.after(() => Promise.all([load.stop(), s.close()]));
+    t.after(() => Promise.all([load.stop(), s.close(), rules.close()]));
     await sleep(300);
     const generation = s.pool.status().generation;
     const version = s.put('fake-wrong-not-applied'); // put before ALTER ROLE
@@ -43,6 +48,9 @@ describe('Rotating pg pool: refused credentials and killed backends on a real Po
     assert.ok(s.events.authFailures.length <= 8, 'at most 8 checks in the first minute');
     assert.equal(s.events.alerts.length, 1);
     assert.equal(s.events.recovered.length, 1);
+    // The alert rules page it once, as pool-credentials, and resolve it on recovery; never with a password.
+    assert.deepEqual(paged.map((e) => `${e.state} ${e.alert.rule} ${e.alert.manager} ${e.alert.severity}`), ['firing pool-credentials payments-db critical', 'resolved pool-credentials payments-db critical']);
+    assert.ok(!JSON.stringify(paged).includes('fake-wrong'));
   });
 
   it('Plan 33: a call waiting on refused credentials succeeds after recovery, or fails with a typed error after connectionTimeoutMillis', async (t) => {
