@@ -38,7 +38,7 @@ async function readCost(): Promise<string> {
     ['keyshift `ks.get().reveal()`', fmt(ksRevealNs), fmt(ksRevealNs / mapNs, 2) + '×', fmt(envNs / ksRevealNs, 1) + '× faster'],
     ['keyshift `ks.get()` inside `ks.run()` (request snapshot)', fmt(runNs), fmt(runNs / mapNs, 2) + '×', fmt(envNs / runNs, 1) + '× faster'],
   ];
-  return `### Cached read (${READS.toExponential(0)} reads, median of 7 rounds)\n\n${table(['read', 'ns/op', 'vs Map.get', 'vs process.env'], rows)}`;
+  return `### Plan 13: cached read cost (${READS.toExponential(0)} reads, median of 7 rounds)\n\n${table(['read', 'ns/op', 'vs Map.get', 'vs process.env'], rows)}`;
 }
 
 async function coldCallers(): Promise<string> {
@@ -68,7 +68,7 @@ async function coldCallers(): Promise<string> {
   );
   const refreshCalls = source.totalCalls - before;
   await ks.close();
-  return `### 1,000 concurrent cold callers (store latency 50 ms)\n\n${table(
+  return `### Plan 14: 1,000 concurrent cold callers (store latency 50 ms)\n\n${table(
     ['callers', 'store calls', 'caller p50 ms', 'caller p99 ms'],
     [
       ['1,000 × `await ready()` then read', readyCalls, fmt(percentile(waits, 0.5)), fmt(percentile(waits, 0.99))],
@@ -98,7 +98,7 @@ async function ready77(): Promise<string> {
     }
     rows.push([77, latency, DEFAULT_STARTUP_CONCURRENCY, fmt(percentile(times, 0.5)), fmt(Math.max(...times)), fmt(percentile(times, 0.5) / latency, 2)]);
   }
-  return `### \`ready()\` for 77 entries (5 runs)\n\n${table(['entries', 'store latency ms', 'in flight', 'median ms', 'max ms', 'round trips'], rows)}\n\n77 calls per start against a quota of 90,000 access calls/min (≈1,500/s).`;
+  return `### Plan 17: \`ready()\` for 77 entries (5 runs)\n\n${table(['entries', 'store latency ms', 'in flight', 'median ms', 'max ms', 'round trips'], rows)}\n\n77 calls per start against a quota of 90,000 access calls/min (≈1,500/s).`;
 }
 
 const sections = [await readCost(), await coldCallers(), await ready77()];

@@ -226,7 +226,7 @@ if (JSON_OUT) console.log(JSON.stringify(f));
 else {
   const same = f.handlesAfterClose.join(',') === f.handlesBefore.join(',');
   console.log(
-    `## Soak\n\n### ${f.seconds} s at ${RATE.toLocaleString('en-US')} req/s (5 entries, TTL 1 s, faults ${FAULT_SHARE * 100} % of seconds) plus ${f.refreshes.toLocaleString('en-US')} refreshes of one entry\n\n${table(
+    `## Soak\n\n### Plan 18: long soak, ${f.seconds} s at ${RATE.toLocaleString('en-US')} req/s (5 entries, TTL 1 s, faults ${FAULT_SHARE * 100} % of seconds) plus ${f.refreshes.toLocaleString('en-US')} refreshes of one entry\n\n${table(
       ['figure', 'value', 'bar (plan 18)'],
       [
         ['requests served / failed', `${f.requests.toLocaleString('en-US')} / ${f.failedRequests}`, '0 failed'],
