@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { type } from 'arktype';
+import * as v from 'valibot';
 import { z } from 'zod';
 import { decodeText } from '../../src/core/_decode-text.ts';
 import { CodecError, t } from '../../src/index.ts';
@@ -74,6 +76,24 @@ describe('Codecs: bad input is rejected with a reason that never quotes the valu
     const c = t.json(z.object({ fee: z.number().min(0), currency: z.enum(['USD', 'EUR']) }));
     assert.deepEqual(c.decode('{"fee":1,"currency":"USD"}'), { fee: 1, currency: 'USD' });
     rejects(c.decode, '{"fee":-1,"currency":"USD"}', /at fee/);
+  });
+
+  it('json with the same schema in valibot and arktype: one behaviour for any Standard Schema validator', () => {
+    const schemas = {
+      valibot: v.object({ fee: v.pipe(v.number(), v.minValue(0)), currency: v.picklist(['USD', 'EUR']) }),
+      arktype: type({ fee: 'number >= 0', currency: "'USD' | 'EUR'" }),
+    };
+    for (const [library, schema] of Object.entries(schemas)) {
+      const c = t.json(schema);
+      assert.deepEqual(c.decode('{"fee":1,"currency":"USD"}'), { fee: 1, currency: 'USD' }, library);
+      rejects(c.decode, '{"fee":-1,"currency":"USD"}', /at fee/);
+      rejects(c.decode, '{"fee":1,"currency":"GBP"}', /at currency/);
+      assert.throws(
+        () => c.decode('{"fee":-17.25,"currency":"XQZ"}'),
+        (e: Error) => !/XQZ|17\.25/.test(e.message),
+        `${library}: a validator message that repeats the value is withheld`,
+      );
+    }
   });
 
   it('string refuses NUL, and CR/LF for header-bound values', () => {
