@@ -1,8 +1,8 @@
 /**
  * The demo `npm start` runs: a local store seeded with dummy values, four PGP_v1 services
  * on keyshift under load, the ChangeNow stand-in, the admin dashboard, and a rotation of
- * CHANGENOW_API_KEY every few seconds that reaches the services by push, with zero
- * failed requests.
+ * CHANGENOW_API_KEY every few seconds, by keyshift's rotation runner and the ChangeNow
+ * hook (changenow-hook.ts), that reaches the services by push, with zero failed requests.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,9 +10,11 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'keyshift';
 import { type LocalStore, openLocalStore } from 'keyshift/local-store';
+import { createRotationRunner } from 'keyshift/rotation';
 import { type ChangeNowServerStats, startChangeNowServer } from '../stand-ins/changenow-server.ts';
 import { startAdminServer } from './admin-server.ts';
-import { rotateChangeNowKey } from './key-rotator.ts';
+import { changeNowHook } from './changenow-hook.ts';
+import { ENTRY, rotateChangeNowKey } from './key-rotator.ts';
 import { type LiveLineStream, liveLine } from './live-line.ts';
 import { type LoadStats, startLoad } from './load-generator.ts';
 import { startPlatform } from './platform.ts';
@@ -76,6 +78,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   try {
     const store: LocalStore = await openLocalStore({ dir });
     cleanups.push(() => store.close());
+    const runner = createRotationRunner({ store, logger });
+    await runner.abandon(ENTRY); // a rotation a Ctrl-C cut short: its key was issued by a stand-in that is gone
     const { seeded, changeNowKey } = await seedStore(store);
     const standIn = await startChangeNowServer({ apiKey: changeNowKey, graceMs });
     cleanups.push(() => standIn.close());
@@ -95,6 +99,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
         `  dashboard  ${admin.dashboardUrl}`,
         `  token      ${admin.token}`,
         `  rotating   CHANGENOW_API_KEY every ${intervalMs / 1_000} s${once ? `, ${rotations} times` : ' (Ctrl-C to stop)'}`,
+        '             by the changenow hook: issue a key at the provider, test it, put it, revoke the old key',
         '',
       ].join('\n'),
     );
@@ -118,11 +123,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     const ticker = setInterval(() => line.update(status()), 250);
     cleanups.push(async () => clearInterval(ticker));
 
+    const rotator = changeNowHook(standIn);
     while (propagation.length < rotations && !signal.aborted) {
       await sleep(intervalMs, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) break;
-      const result = await rotateChangeNowKey({ store, standIn, holders: platform.changeNowHolders });
+      const result = await rotateChangeNowKey({ runner, rotator, holders: platform.changeNowHolders });
       propagation.push(result.propagationMs);
+      if (propagation.length === 1 || result.outcome !== 'finished') {
+        const how = result.outcome === 'finished' ? `version ${result.version} served` : `${result.outcome} (${result.errorCode ?? 'no error code'}); the current key stays`;
+        line.log(`  hook rotation ${propagation.length}: ${result.stages.join(' -> ')}: ${how}`);
+      }
       line.commit(status());
     }
     // Keep the load on past the grace period: a service still on an old key would now fail.

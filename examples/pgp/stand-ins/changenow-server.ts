@@ -2,8 +2,13 @@
  * A local stand-in for the ChangeNow v2 API, for the demo and tests. Like real providers
  * it accepts only the current API key, plus the previous one for a short grace period
  * after a rotation, so a fleet has time to pick the new key up.
+ *
+ * Its key management is what a provider's account API offers, for a rotation hook
+ * (keyshift's externalHook): issueKey() makes a new key that works alongside the current
+ * one, and revokeKey() retires the old one (with the same grace period) once the fleet
+ * serves the new one.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Big from 'big.js';
@@ -20,7 +25,7 @@ export interface ChangeNowServerOptions {
 }
 
 export interface ChangeNowServerStats {
-  /** Calls made with the current key. */
+  /** Calls made with a live key: the current one, or one issued and not revoked. */
   current: number;
   /** Calls made with the previous key inside its grace period. */
   previous: number;
@@ -33,6 +38,17 @@ export interface ChangeNowServer {
   readonly url: string;
   /** Makes `key` current; the old current key works for `graceMs` more. */
   rotateKey(key: string): void;
+  /**
+   * Issues a new key, as the provider's account API would: it works alongside the current
+   * key (from `activeAfterMs` on: a provider that takes a while to activate keys),
+   * and becomes current when the current key is revoked.
+   */
+  issueKey(options?: { activeAfterMs?: number }): string;
+  /**
+   * Revokes `key`: it works for `graceMs` more, then is refused. Revoking the current key
+   * makes the newest issued key current; it is refused when no key was issued.
+   */
+  revokeKey(key: string): void;
   readonly stats: Readonly<ChangeNowServerStats>;
   close(): Promise<void>;
 }
@@ -57,11 +73,13 @@ export async function startChangeNowServer(options: ChangeNowServerOptions): Pro
   const stats: ChangeNowServerStats = { current: 0, previous: 0, refused: 0 };
   let current = options.apiKey;
   let previous: { key: string; until: number } | undefined;
+  /** Issued keys, not yet current, with the time each starts working. */
+  const issued = new Map<string, number>();
 
   const authorise = (req: IncomingMessage): boolean => {
     const given = req.headers['x-changenow-api-key'];
     if (typeof given !== 'string') return false;
-    if (sameKey(given, current)) {
+    if (sameKey(given, current) || [...issued].some(([key, activeAt]) => now() >= activeAt && sameKey(given, key))) {
       stats.current++;
       return true;
     }
@@ -103,6 +121,25 @@ export async function startChangeNowServer(options: ChangeNowServerOptions): Pro
     rotateKey(key) {
       previous = { key: current, until: now() + graceMs };
       current = key;
+      issued.delete(key);
+    },
+    issueKey(issue = {}) {
+      const key = `cn_live_${randomBytes(16).toString('hex')}`;
+      issued.set(key, now() + (issue.activeAfterMs ?? 0));
+      return key;
+    },
+    revokeKey(key) {
+      if (issued.delete(key)) return;
+      if (previous?.key === key) {
+        previous = undefined;
+        return;
+      }
+      if (key !== current) return;
+      const newest = [...issued.keys()].at(-1);
+      if (newest === undefined) throw new Error('the current key is the only key: issue a new one before revoking it');
+      previous = { key: current, until: now() + graceMs };
+      current = newest;
+      issued.delete(newest);
     },
     stats,
     close: () =>
