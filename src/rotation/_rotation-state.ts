@@ -75,8 +75,14 @@ const PENDING_SUFFIX = '__PENDING';
 /** Secret Manager's (and the local store's) name limit. */
 const MAX_NAME = 255;
 
-/** The companion secret holding pending values of `name`. */
+/** The companion secret holding pending values of `name`; refuses a companion itself (its rotation would overwrite the record). */
 export function pendingSecretName(name: string): string {
+  if (isPendingSecret(name)) {
+    const rotated = name.slice(0, -PENDING_SUFFIX.length);
+    throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `secret ${name} holds the rotation record of ${rotated}: it is never rotated itself (rotate ${rotated})`, {
+      entry: name,
+    });
+  }
   if (name.length + PENDING_SUFFIX.length > MAX_NAME) {
     throw new KeyshiftError(
       ErrorCodes.INVALID_DECLARATION,

@@ -153,9 +153,11 @@ export const rotate = defineCommand({
     const ifLatest = count(values['if-latest'], '--if-latest');
     const chosen = await chooseRotator(values, io);
     try {
-      const result = await withCliStore(values.store, io, true, (store) =>
-        createRotationRunner({ store, logger: false }).run(name, chosen.rotator, ifLatest === undefined ? {} : { ifLatest }, io.signal),
-      );
+      // By hand, the secret and the store must exist: a mistyped name or --store exits 3 instead of making a new one.
+      const result = await withCliStore(values.store, io, false, async (store) => {
+        await store.getSecret(name);
+        return createRotationRunner({ store, logger: false }).run(name, chosen.rotator, ifLatest === undefined ? {} : { ifLatest }, io.signal);
+      });
       if (values.json) writeJson(io, { ...result, error: result.error?.toJSON() });
       else (result.outcome === 'failed' ? io.stderr : io.stdout).write(`${describe(result)}\n`);
       return result.outcome === 'finished' || result.outcome === 'waiting' ? ExitCode.OK : ExitCode.FAILURE;

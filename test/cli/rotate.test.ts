@@ -1,0 +1,137 @@
+// `keyshift rotate NAME` by hand against a local store: a random rotation, resumed and
+// rolled back; a hook module whose test step fails (the current version stays, --status
+// shows the stage, --abandon drops it); and the refusals: a bad name, an unknown name,
+// a rotation record, a missing store, a stale --if-latest, an unknown rotator.
+import { strict as assert } from 'node:assert';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { generateMasterKey, openLocalStore } from '../../src/local-store/index.ts';
+import { type CliRun, runBin, runInProcess } from './_run.ts';
+
+describe('CLI: keyshift rotate', () => {
+  let cwd: string;
+  let env: NodeJS.ProcessEnv;
+  const run = (argv: string[], stdin?: string): Promise<CliRun> => runInProcess(argv, { env, cwd, ...(stdin === undefined ? {} : { stdin }) });
+  /** Every version's value of `name`, straight from the store. */
+  const values = async (name: string): Promise<string[]> => {
+    const store = await openLocalStore({ dir: join(cwd, 'store'), create: false, env });
+    try {
+      const out: string[] = [];
+      for (const { version } of await store.versions(name)) out.push(Buffer.from((await store.access(name, version)).value).toString('utf8'));
+      return out;
+    } finally {
+      await store.close();
+    }
+  };
+  const noValueIn = (result: CliRun, secrets: string[]): void => {
+    for (const value of secrets) assert.ok(!result.stdout.includes(value) && !result.stderr.includes(value), 'a value was printed');
+  };
+
+  before(async () => {
+    cwd = await mkdtemp(join(tmpdir(), 'keyshift-cli-rotate-'));
+    env = { PATH: process.env.PATH, HOME: process.env.HOME, KEYSHIFT_MASTER_KEY: generateMasterKey(), KEYSHIFT_STORE_DIR: 'store' };
+    assert.equal((await run(['put', 'WEBHOOK_SECRET'], 'fake-webhook-secret-0')).code, 0);
+  });
+  after(async () => {
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('rotates a secret by hand with a random value of the given shape, and prints its version, never its value', async () => {
+    const result = await run(['rotate', 'WEBHOOK_SECRET', '--length', '40', '--alphabet', 'hex', '--prefix', 'whsec_']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^WEBHOOK_SECRET: version 2 is current \(was 1\); rotation [0-9a-f]{16} finished\n$/);
+    const all = await values('WEBHOOK_SECRET');
+    assert.equal(all[0], 'fake-webhook-secret-0');
+    assert.match(all[1]!, /^whsec_[0-9a-f]{40}$/);
+    noValueIn(result, all);
+    const json = await run(['rotate', 'WEBHOOK_SECRET', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const parsed = JSON.parse(json.stdout) as { outcome: string; version: number; previousVersion: number; stage: string };
+    assert.deepEqual([parsed.outcome, parsed.version, parsed.previousVersion, parsed.stage], ['finished', 3, 2, 'cleanup']);
+    const status = await run(['rotate', 'WEBHOOK_SECRET', '--status']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /WEBHOOK_SECRET: no rotation under way; latest version 3; last rotated \S+ \(random-secret, version 2 -> 3\)/);
+    noValueIn(json, await values('WEBHOOK_SECRET'));
+  });
+
+  it('--if-latest refuses a stale version (exit 1, nothing written); --rollback puts the previous value back as a new version', async () => {
+    const stale = await run(['rotate', 'WEBHOOK_SECRET', '--if-latest', '1']);
+    assert.equal(stale.code, 1);
+    assert.match(stale.stdout, /not rotated: the latest version is 3, not the one given to --if-latest/);
+    assert.equal((await values('WEBHOOK_SECRET')).length, 3);
+    const back = await run(['rotate', 'WEBHOOK_SECRET', '--rollback']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.match(back.stdout, /WEBHOOK_SECRET: version 4 is current \(was 3\)/);
+    const all = await values('WEBHOOK_SECRET');
+    assert.equal(all[3], all[1], 'version 4 holds the value of version 2');
+    const to1 = await run(['rotate', 'WEBHOOK_SECRET', '--rollback', '--to', '1']);
+    assert.equal(to1.code, 0, to1.stderr);
+    assert.equal((await values('WEBHOOK_SECRET'))[4], 'fake-webhook-secret-0');
+  });
+
+  it('a hook whose test step fails: exit 1, the current version stays; --status shows the stage; a fixed hook resumes it; --abandon drops one', async () => {
+    assert.equal((await run(['put', 'PARTNER_API_KEY'], 'fake-partner-key-0')).code, 0);
+    const hook = (ok: boolean) => `export default {
+  kind: 'external-hook:partner',
+  create: async () => 'fake-partner-key-' + Date.now(),
+  async test() { if (!${ok}) throw new Error('the partner refused the key'); },
+};\n`;
+    await writeFile(join(cwd, 'failing-hook.mjs'), hook(false));
+    await writeFile(join(cwd, 'working-hook.mjs'), hook(true));
+    const failed = await run(['rotate', 'PARTNER_API_KEY', '--rotator', 'hook', '--hook', 'failing-hook.mjs']);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /PARTNER_API_KEY: rotation [0-9a-f]{16} failed at stage test \(KS_ERR_ROTATION_REFUSED: .*\); the current version stays; run keyshift rotate again to resume/);
+    assert.ok(!failed.stderr.includes('the partner refused'), 'a hook message may echo a key: never printed');
+    assert.deepEqual(await values('PARTNER_API_KEY'), ['fake-partner-key-0']);
+    const status = await run(['rotate', 'PARTNER_API_KEY', '--status']);
+    assert.match(status.stdout, /external-hook:partner rotation [0-9a-f]{16} at stage test, attempt 1, from version 1; last failure at test: KS_ERR_ROTATION_REFUSED/);
+    const other = await run(['rotate', 'PARTNER_API_KEY']);
+    assert.equal(other.code, 1, 'another kind of rotator does not take over a rotation under way');
+    assert.match(other.stderr, /a external-hook:partner rotation of PARTNER_API_KEY is under way \(stage test\); resume it with the same rotator, or drop it with keyshift rotate PARTNER_API_KEY --abandon/);
+    const resumed = await run(['rotate', 'PARTNER_API_KEY', '--rotator', 'hook', '--hook', 'working-hook.mjs']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, /PARTNER_API_KEY: version 2 is current \(was 1\)/);
+    noValueIn(resumed, await values('PARTNER_API_KEY'));
+
+    assert.equal((await run(['rotate', 'PARTNER_API_KEY', '--rotator', 'hook', '--hook', 'failing-hook.mjs'])).code, 1);
+    const abandoned = await run(['rotate', 'PARTNER_API_KEY', '--abandon']);
+    assert.equal(abandoned.code, 0, abandoned.stderr);
+    assert.match(abandoned.stdout, /PARTNER_API_KEY: rotation [0-9a-f]{16} \(stage test\) abandoned; the current version stays/);
+    assert.match((await run(['rotate', 'PARTNER_API_KEY', '--status'])).stdout, /no rotation under way; latest version 2/);
+    assert.equal((await values('PARTNER_API_KEY')).length, 2);
+  });
+
+  it('refuses a bad name (exit 2), an unknown one (exit 3, nothing created), a rotation record (exit 2), a missing store (exit 3)', async () => {
+    const bad = await run(['rotate', 'bad name!']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^keyshift: KS_ERR_INVALID_DECLARATION: invalid secret name: character 4 is not one of A-Z a-z 0-9 _ -\n/);
+    const unknown = await run(['rotate', 'WEBHOOK_SECRT']);
+    assert.equal(unknown.code, 3);
+    assert.match(unknown.stderr, /^keyshift: KS_ERR_SOURCE_NOT_FOUND: secret WEBHOOK_SECRT not found in the local store /);
+    const list = await run(['list', '--json']);
+    assert.ok(!(JSON.parse(list.stdout) as { name: string }[]).some((s) => s.name.startsWith('WEBHOOK_SECRT')), 'a mistyped name made a secret');
+    const record = await run(['rotate', 'WEBHOOK_SECRET__PENDING']);
+    assert.equal(record.code, 2);
+    assert.match(record.stderr, /secret WEBHOOK_SECRET__PENDING holds the rotation record of WEBHOOK_SECRET: it is never rotated itself \(rotate WEBHOOK_SECRET\)/);
+    const missing = await run(['rotate', 'WEBHOOK_SECRET', '--store', 'no-such-store']);
+    assert.equal(missing.code, 3);
+    assert.match(missing.stderr, /KS_ERR_SOURCE_NOT_FOUND: no local store/);
+    const rotator = await run(['rotate', 'WEBHOOK_SECRET', '--rotator', 'magic']);
+    assert.equal(rotator.code, 2);
+    assert.match(rotator.stderr, /--rotator must be random, hook or pg/);
+    const noName = await run(['rotate']);
+    assert.equal(noName.code, 2);
+  });
+
+  it('as a real process (bin/keyshift.mjs): a rotation exits 0, a bad name exits 2 with one clear line', async () => {
+    const childEnv = { ...env, NODE_OPTIONS: '' };
+    const ok = await runBin(['rotate', 'WEBHOOK_SECRET'], { env: childEnv, cwd });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /WEBHOOK_SECRET: version \d+ is current/);
+    const bad = await runBin(['rotate', 'WEBHOOK-SECRET?'], { env: childEnv, cwd });
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr, 'keyshift: KS_ERR_INVALID_DECLARATION: invalid secret name: character 15 is not one of A-Z a-z 0-9 _ -\n');
+  });
+});
