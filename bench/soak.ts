@@ -80,6 +80,8 @@ export interface SoakFigures {
   changes: number;
   storeCalls: number;
   heapGrowthMB: number;
+  /** Growth of memory outside the JS heap (Buffers, ArrayBuffers), same window. */
+  externalGrowthMB: number;
   rssSlopeMBPer10Min: number;
   handlesBefore: string[];
   /** Handles while running: shows the before/after check is not vacuous. */
@@ -130,6 +132,7 @@ async function soak(): Promise<SoakFigures> {
   let faultSeconds = 0;
   let refreshes = 0;
   let warmHeap: number | undefined;
+  let warmExternal = 0;
   const rssT: number[] = [];
   const rssMB: number[] = [];
 
@@ -184,7 +187,9 @@ async function soak(): Promise<SoakFigures> {
       const s = (now - started) / 1000;
       if (warmHeap === undefined && s >= WARMUP_S) {
         gc();
-        warmHeap = process.memoryUsage().heapUsed;
+        const m = process.memoryUsage();
+        warmHeap = m.heapUsed;
+        warmExternal = m.external;
       }
       if (s >= WARMUP_S) {
         rssT.push(s);
@@ -195,7 +200,7 @@ async function soak(): Promise<SoakFigures> {
   }
   await Promise.all([faultLoop, refreshLoop]);
   gc();
-  const endHeap = process.memoryUsage().heapUsed;
+  const { heapUsed: endHeap, external: endExternal } = process.memoryUsage();
   offChange();
   offError();
   await ks.close();
@@ -211,6 +216,7 @@ async function soak(): Promise<SoakFigures> {
     changes,
     storeCalls: faulty.totalCalls + clean.totalCalls,
     heapGrowthMB: (endHeap - (warmHeap ?? endHeap)) / 2 ** 20,
+    externalGrowthMB: warmHeap === undefined ? 0 : (endExternal - warmExternal) / 2 ** 20,
     rssSlopeMBPer10Min: slope(rssT, rssMB) * 600,
     handlesBefore,
     handlesDuring,
@@ -233,6 +239,7 @@ else {
         ['seconds with a store fault', fmt(f.faultSeconds, 2), `≈ ${fmt(f.seconds * FAULT_SHARE, 1)}`],
         ['store calls / change events', `${f.storeCalls.toLocaleString('en-US')} / ${f.changes.toLocaleString('en-US')}`, '—'],
         [`heap growth after ${fmt(WARMUP_S, 0)} s warm-up (MB, after gc)`, fmt(f.heapGrowthMB, 2), '≤ 5 MB'],
+        ['external memory growth, same window (MB)', fmt(f.externalGrowthMB, 2), '—'],
         ['RSS slope (MB / 10 min)', fmt(f.rssSlopeMBPer10Min, 2), '< 1 MB / 10 min (meaningful from ~10 min runs)'],
         ['active handles before / peak while running / after close()', `${f.handlesBefore.length} / ${f.handlesDuring} / ${f.handlesAfterClose.length}${same ? ' (same types)' : ' (differ)'}`, 'before = after'],
         ['MaxListenersExceededWarning / all warnings', `${f.maxListenerWarnings} / ${f.warnings}`, '0'],

@@ -65,7 +65,7 @@ describe('createRotatingPool() options', () => {
 });
 
 describe('AuthPacer', () => {
-  it('backs off exponentially and never allows more than 8 checks in any 60 s window', () => {
+  it('Plan 33: backs off exponentially and never allows more than 8 checks in any 60 s window', () => {
     const pacer = new AuthPacer(0, { initialMs: 250, factor: 2, maxMs: 2_000, jitter: 0 }, 8, () => 0.5);
     const starts: number[] = [];
     let now = 0;
