@@ -75,6 +75,21 @@ export type ServiceHandlers = Record<ServiceMethod, (request: Record<string, unk
 
 /** Secret Manager's payload limit. */
 const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** Annotation keys, as the real API checks them (resources.proto: 1-63 characters, alphanumeric at both ends). */
+const ANNOTATION_KEY = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+/** The total size of annotation keys and values must be less than 16 KiB (resources.proto). */
+const MAX_ANNOTATIONS_BYTES = 16 * 1024;
+
+/** A secret's annotations, refused as the real service refuses them. */
+function checkAnnotations(annotations: Record<string, string> | undefined): Record<string, string> {
+  let bytes = 0;
+  for (const [key, value] of Object.entries(annotations ?? {})) {
+    if (!ANNOTATION_KEY.test(key)) throw invalidArgument(`Invalid annotation key [${key.slice(0, 70)}].`);
+    bytes += Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8');
+  }
+  if (bytes >= MAX_ANNOTATIONS_BYTES) throw invalidArgument('The total size of annotation keys and values must be less than 16KiB.');
+  return { ...annotations };
+}
 export function createSecretManagerService(options: SecretManagerServiceOptions): ServiceHandlers {
   const { store } = options;
   const emit = (event: SecretManagerEvent): void => options.onEvent?.(event);
@@ -156,7 +171,7 @@ export function createSecretManagerService(options: SecretManagerServiceOptions)
       try {
         info = await store.createSecret(name.secret, {
           labels: { ...given.labels },
-          annotations: { ...given.annotations },
+          annotations: checkAnnotations(given.annotations),
           extra: { topics: (given.topics ?? []).map((t) => t.name) },
         });
       } catch (error) {
@@ -186,7 +201,7 @@ export function createSecretManagerService(options: SecretManagerServiceOptions)
       const patch: Parameters<EmulatorStore['updateSecret']>[1] = {};
       for (const path of paths) {
         if (path === 'labels') patch.labels = { ...given.labels };
-        else if (path === 'annotations') patch.annotations = { ...given.annotations };
+        else if (path === 'annotations') patch.annotations = checkAnnotations(given.annotations);
         else if (path === 'topics') patch.extra = { ...current.extra, topics: (given.topics ?? []).map((t) => t.name) };
         else if (path === 'version_aliases') {
           const aliases: Record<string, number> = {};
