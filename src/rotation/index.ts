@@ -78,3 +78,4 @@ export {
   pgPassword,
 } from './rotators/pg-password.ts';
 export { ALPHABETS, type AlphabetName, type RandomSecretOptions, randomSecret } from './rotators/random-secret.ts';
+export { type GcpRotationStore, type GcpRotationStoreOptions, gcpRotationStore } from './gcp-rotation-store.ts';
