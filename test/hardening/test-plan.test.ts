@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadPlan, PAGE, ROOT, renderPage, scanCoverage } from '../../scripts/test-plan.ts';
+import { loadPlan, PAGE, planFromPage, ROOT, renderPage, scanCoverage } from '../../scripts/test-plan.ts';
 
 describe('The test plan mapping (docs/test-plan.md)', () => {
   const plan = loadPlan();
@@ -19,6 +19,8 @@ describe('The test plan mapping (docs/test-plan.md)', () => {
       plan.map((p) => p.n),
       expected,
     );
+    // the page carries the same list, for a checkout without the reference
+    assert.deepEqual(planFromPage(readFileSync(PAGE, 'utf8')), plan);
   });
 
   it('finds at least one "Plan N:" test or bench scenario for every plan number', () => {
