@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createKeyshift, defineSecrets, ErrorCodes, t } from '../src/index.ts';
 import { type MemoryFault, memorySource } from '../src/testing/index.ts';
 import type { Source } from '../src/types.ts';
+import { seeded } from '../test/hardening/_load.ts';
 import { fmt, table } from './_measure.ts';
 
 function arg(name: string): string | undefined {
@@ -42,18 +43,6 @@ const gc: () => void =
 const TRACKED = /^(Timeout|Immediate|FSEventWrap|StatWatcher|TCPSocketWrap|TCPServerWrap|TCPWrap|PipeWrap|UDPWrap|ProcessWrap|Http2Session|SignalWrap)$/;
 function handles(): string[] {
   return process.getActiveResourcesInfo().filter((type) => TRACKED.test(type)).sort();
-}
-
-/** Deterministic [0, 1) (mulberry32), so runs are comparable. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** Least-squares slope of `ys` over `xs`. */
