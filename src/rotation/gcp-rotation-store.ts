@@ -283,6 +283,19 @@ export function gcpRotationStore(options: GcpRotationStoreOptions = {}): GcpRota
   }
 
   async function updateSecret(name: string, patch: SecretPatch, conditions: { ifEtag?: string } = {}): Promise<SecretInfo> {
+    // Without an etag of the caller's, a merge of the annotations is conditional on the
+    // etag it read; losing that race to another writer is retried, not reported.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await updateOnce(name, patch, conditions.ifEtag);
+      } catch (error) {
+        const merged = conditions.ifEtag === undefined && error instanceof KeyshiftError && error.code === ErrorCodes.CONFLICT;
+        if (!merged || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  async function updateOnce(name: string, patch: SecretPatch, ifEtag: string | undefined): Promise<SecretInfo> {
     const resource = secretPath(name);
     const paths: string[] = [];
     const secret: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; versionAliases?: Record<string, number>; etag?: string } = {
@@ -296,7 +309,7 @@ export function gcpRotationStore(options: GcpRotationStoreOptions = {}): GcpRota
       paths.push('version_aliases');
       secret.versionAliases = checkAliases(name, patch.aliases);
     }
-    let etag = conditions.ifEtag;
+    let etag = ifEtag;
     if (patch.annotations !== undefined || patch.extra !== undefined) {
       paths.push('annotations');
       let annotations = patch.annotations;
@@ -319,14 +332,7 @@ export function gcpRotationStore(options: GcpRotationStoreOptions = {}): GcpRota
     }
     if (paths.length === 0) return getSecret(name);
     if (etag !== undefined) secret.etag = etag;
-    const conditional = etag !== undefined;
-    const [updated] = await run(
-      name,
-      'UpdateSecret',
-      resource,
-      (sm) => sm.updateSecret({ secret, updateMask: { paths } }, call),
-      conditional,
-    );
+    const [updated] = await run(name, 'UpdateSecret', resource, (sm) => sm.updateSecret({ secret, updateMask: { paths } }, call), etag !== undefined);
     return infoOf(name, updated, await latestOf(name));
   }
 
