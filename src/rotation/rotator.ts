@@ -13,6 +13,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DEFAULT_ROTATION_LEASE_MS } from '../constants.ts';
 import { stderrLogger, silentLogger } from '../core/logger.ts';
+import { DEFAULT_POLICY } from '../core/policy.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { Disposer, Logger } from '../types.ts';
 import { RotationEmitter } from './_emitter.ts';
@@ -190,6 +191,7 @@ export function createRotationRunner(options: RotationRunnerOptions): RotationRu
   async function run(name: string, rotator: Rotator, condition: RotationCondition = {}, signal?: AbortSignal): Promise<RotationResult> {
     const started = performance.now();
     const done = (result: Omit<RotationResult, 'name' | 'durationMs'>): RotationResult => ({ name, ...result, durationMs: performance.now() - started });
+    refuseNeverRotated(name);
     const recordName = pendingSecretName(name); // refuses names without room for the companion before touching anything
     // A few rounds: a lost claim race re-reads and decides again (the winner's lease then shows).
     for (let round = 0; round < 5; round++) {
@@ -252,6 +254,14 @@ async function unmet(store: RotationStore, name: string, latest: number | undefi
     if (newest !== undefined && Date.parse(newest.createTime) >= condition.ifUnrotatedSince) return version;
   }
   return undefined;
+}
+
+/** A name the default policy lets no rotation take over (`*_PRIVATE_KEY`: a new wallet key is a new wallet) is refused. */
+function refuseNeverRotated(name: string): void {
+  const rule = DEFAULT_POLICY.find((r) => r.allowRotation.length === 0 && (r.name?.test(name) ?? false));
+  if (rule !== undefined) {
+    throw new KeyshiftError(ErrorCodes.ROTATION_REFUSED, `secret ${name} is never rotated by keyshift (policy ${rule.id}): ${rule.description}`, { entry: name });
+  }
 }
 
 /** Constant-time equality of two values (a finish that crashed after its put is recognised by its value). */

@@ -103,7 +103,7 @@ describe('CLI: keyshift rotate', () => {
     assert.equal((await values('PARTNER_API_KEY')).length, 2);
   });
 
-  it('refuses a bad name (exit 2), an unknown one (exit 3, nothing created), a rotation record (exit 2), a missing store (exit 3)', async () => {
+  it('refuses a bad name (exit 2), an unknown one (exit 3, nothing created), a rotation record (exit 2), the wallet key (exit 1), a missing store (exit 3)', async () => {
     const bad = await run(['rotate', 'bad name!']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^keyshift: KS_ERR_INVALID_DECLARATION: invalid secret name: character 4 is not one of A-Z a-z 0-9 _ -\n/);
@@ -115,6 +115,12 @@ describe('CLI: keyshift rotate', () => {
     const record = await run(['rotate', 'WEBHOOK_SECRET__PENDING']);
     assert.equal(record.code, 2);
     assert.match(record.stderr, /secret WEBHOOK_SECRET__PENDING holds the rotation record of WEBHOOK_SECRET: it is never rotated itself \(rotate WEBHOOK_SECRET\)/);
+    assert.equal((await run(['put', 'HOST_WALLET_PRIVATE_KEY'], 'fake-wallet-key-0')).code, 0);
+    const wallet = await run(['rotate', 'HOST_WALLET_PRIVATE_KEY']);
+    assert.equal(wallet.code, 1);
+    assert.match(wallet.stderr, /KS_ERR_ROTATION_REFUSED: secret HOST_WALLET_PRIVATE_KEY is never rotated by keyshift \(policy private-key-static\)/);
+    assert.deepEqual(await values('HOST_WALLET_PRIVATE_KEY'), ['fake-wallet-key-0']);
+    assert.equal((await run(['rotate', 'HOST_WALLET_PRIVATE_KEY', '--rollback'])).code, 1, 'not by a rollback either');
     const missing = await run(['rotate', 'WEBHOOK_SECRET', '--store', 'no-such-store']);
     assert.equal(missing.code, 3);
     assert.match(missing.stderr, /KS_ERR_SOURCE_NOT_FOUND: no local store/);
