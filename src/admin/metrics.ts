@@ -60,6 +60,12 @@ export async function createAdminMetrics(managers: readonly AdminManager[], firi
     labelNames: ['manager', 'entry', 'category'] as const,
     registers,
   });
+  const errors = new prom.Counter({
+    name: 'keyshift_errors_total',
+    help: 'Error events: failed fetches and failures of background work (listeners, timers, pushes). Fetch failures by entry are in keyshift_fetches_total.',
+    labelNames: ['manager'] as const,
+    registers,
+  });
   const accesses = new prom.Counter({
     name: 'keyshift_store_accesses_total',
     help: 'Store access calls (what Secret Manager bills).',
@@ -149,6 +155,7 @@ export async function createAdminMetrics(managers: readonly AdminManager[], firi
         const info = declared.get(e.name);
         if (info) rejected.inc({ manager, entry: e.name, category: info.category });
       }),
+      ks.on('error', () => errors.inc({ manager })),
     );
   }
 
