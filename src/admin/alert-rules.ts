@@ -9,11 +9,12 @@ import { type AlertWebhookOptions, AlertWebhook, type DeliveryOutcome, type Webh
 import type { AdminManager } from './types.ts';
 
 /**
- * The rules of the reference platform, plus a rejected version and a value past its
- * maxStale; and, for the rotation parts it is told to watch, a pool whose server keeps
- * refusing the credentials and a rotation step that failed.
+ * The rules of the reference platform, plus a rejected version, a value past its
+ * maxStale and an entry served by a fallback source; and, for the rotation parts it
+ * is told to watch, a pool whose server keeps refusing the credentials and a
+ * rotation step that failed.
  */
-export const ALERT_RULES = ['slow-fetch', 'failing', 'rejected', 'stale-exceeded', 'pool-credentials', 'rotation-failed'] as const;
+export const ALERT_RULES = ['slow-fetch', 'failing', 'rejected', 'stale-exceeded', 'source-fallback', 'pool-credentials', 'rotation-failed'] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 
 /** What the rules need of a rotating pool (`keyshift/rotation/pg`): its alert and recovery events. */
@@ -90,6 +91,7 @@ const SEVERITY: Record<AlertRule, Alert['severity']> = {
   failing: 'critical',
   rejected: 'warning',
   'stale-exceeded': 'critical',
+  'source-fallback': 'warning',
   'pool-credentials': 'critical',
   'rotation-failed': 'warning',
 };
@@ -189,6 +191,8 @@ export function createAlertRules(
       resolve('failing', m, e.name);
       resolve('rejected', m, e.name);
       resolve('stale-exceeded', m, e.name);
+      if (e.fallbackCode === undefined) resolve('source-fallback', m, e.name);
+      else fire('source-fallback', m, e.name, () => `${m}: ${e.name} is served by ${e.source} because a preferred source failed (${e.fallbackCode})`);
     }
   };
 

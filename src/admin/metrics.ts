@@ -1,6 +1,6 @@
 import type { EntryInfo } from '../core/define-secrets.ts';
 import type { Disposer } from '../types.ts';
-import type { Alert } from './alert-rules.ts';
+import { ALERT_RULES, type Alert } from './alert-rules.ts';
 import type { DeliveryOutcome } from './alert-webhook.ts';
 import type { AuditAction } from './audit-log.ts';
 import type { AdminManager } from './types.ts';
@@ -129,7 +129,7 @@ export async function createAdminMetrics(managers: readonly AdminManager[], firi
     registers,
     collect() {
       this.reset();
-      for (const rule of ['slow-fetch', 'failing', 'rejected', 'stale-exceeded']) {
+      for (const rule of ALERT_RULES) {
         for (const severity of ['warning', 'critical']) {
           const count = firing().filter((a) => a.rule === rule && a.severity === severity).length;
           if (count > 0) this.set({ rule, severity }, count);

@@ -17,8 +17,8 @@ export interface KeyshiftEvents {
   stale: { name: string; ageMs: number; maxStaleMs: number | undefined; exceeded: boolean; failClosed: boolean };
   /** A failing entry fetched successfully again. */
   recovered: { name: string; failures: number };
-  /** Every fetch, for metrics: outcome and duration. */
-  fetch: { name: string; trigger: Trigger; outcome: FetchOutcome; durationMs: number; source: string; code?: string };
+  /** Every fetch, for metrics: outcome and duration; `fallbackCode` when a later source of a chain served because a preferred one failed with it. */
+  fetch: { name: string; trigger: Trigger; outcome: FetchOutcome; durationMs: number; source: string; code?: string; fallbackCode?: string };
   /** ready() resolved. */
   ready: { durationMs: number; entries: number };
 }

@@ -389,6 +389,7 @@ export class Manager {
         durationMs,
         source: result.kind === 'failed' ? this.#source.kind : result.source,
         ...(code ? { code } : {}),
+        ...(result.kind === 'value' && result.fallbackFrom ? { fallbackCode: result.fallbackFrom.code } : {}),
       });
       return refresh;
     });

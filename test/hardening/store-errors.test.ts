@@ -318,7 +318,7 @@ describe('Plan 9: startup with the store down, and the fallback chain', () => {
     });
   }
 
-  it('store -> env chain: ready() succeeds from env, status shows the fallback, an error event and a warning say why; the store takes over again', async () => {
+  it('store -> env chain: ready() succeeds from env, status shows the fallback, an alert, an error event and a warning say why; the store takes over again', async () => {
     const store = await memoryStore();
     for (const [name, value] of Object.entries(values)) await store.set(name, value);
     store.fail('unavailable');
@@ -332,6 +332,8 @@ describe('Plan 9: startup with the store down, and the fallback chain', () => {
     });
     const errors: Array<{ name: string | undefined; code: string }> = [];
     ks.on('error', (e) => errors.push({ name: e.name, code: e.error.code }));
+    const rules = createAlertRules([ks], { logger: false }, clock);
+    const fallbacks = alertsOf(rules, 'source-fallback');
     await ks.ready();
     assert.equal(ks.get('A_KEY').reveal(), 'fake-from-env');
     const status = ks.status();
@@ -340,10 +342,18 @@ describe('Plan 9: startup with the store down, and the fallback chain', () => {
     assert.deepEqual(new Set(errors.map((e) => e.code)), new Set([ErrorCodes.SOURCE_UNAVAILABLE]), 'the store failure is reported, not swallowed');
     assert.deepEqual(new Set(errors.map((e) => e.name)), new Set(Object.keys(values)));
     assert.ok(warnings.some((w) => /A_KEY/.test(w) && /env/.test(w)), 'a warning names the entry and the fallback');
+    assert.deepEqual(
+      fallbacks.map((e) => `${e.state}:${e.alert.entry}:${e.alert.severity}`).sort(),
+      Object.keys(values).map((name) => `firing:${name}:warning`).sort(),
+      'one source-fallback alert per entry',
+    );
+    assert.match(fallbacks[0]?.alert.message ?? '', /is served by env because a preferred source failed \(KS_ERR_SOURCE_UNAVAILABLE\)/);
     store.clear();
     await runTo(clock, 5 * 60_000 * 1.1);
     assert.equal(ks.get('A_KEY').reveal(), FAKE, 'the store serves again after its recovery');
     assert.equal(ks.status().entries.find((e) => e.name === 'A_KEY')?.source, 'memory');
+    assert.equal(rules.firing().length, 0, 'the fallback alerts resolve once the store serves again');
+    await rules.close();
     await ks.close();
   });
 
