@@ -278,6 +278,7 @@ describe('Plan 40: background failure isolation', () => {
 });
 
 const CHILD = fileURLToPath(new URL('./_everything-child.ts', import.meta.url));
+const PULL_CHILD = fileURLToPath(new URL('./_pull-child.ts', import.meta.url));
 
 describe('Plan 37: close() leaves nothing behind', () => {
   it('GCP, AWS, file watcher, local store, Pub/Sub pull, admin server and pg pool, run for 1 s (plan: 10 s, scaled) then closed: the active resources equal the baseline', { skip: findPgBin() ? false : 'PostgreSQL is not installed' }, async (tc) => {
@@ -301,31 +302,48 @@ describe('Plan 37: close() leaves nothing behind', () => {
   });
 
   it('a child process doing the same (without the pg pool) exits on its own after close(), without process.exit()', async (tc) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, '300'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const started = performance.now();
-    // a process kept alive by a leftover handle never exits: give up (and fail) after 30 s
-    const code = await new Promise<number | string | null>((resolve) => {
-      const guard = setTimeout(() => {
-        child.kill();
-        resolve('still running after 30 s');
-      }, 30_000);
-      child.on('close', (exitCode) => {
-        clearTimeout(guard);
-        resolve(exitCode);
-      });
-    });
-    const exitedAt = performance.timeOrigin + performance.now();
+    const { code, stdout, stderr, exitedAt } = await runToExit(CHILD, '300', 30_000);
     assert.equal(code, 0, stderr);
     const report = JSON.parse(stdout.trim()) as { closedAt: number; served: number; adminCalls: number };
     assert.ok(report.served > 0 && report.adminCalls > 0);
-    tc.diagnostic(`child exited with 0 on its own ${(exitedAt - report.closedAt).toFixed(0)} ms after its last close() (plan: within 1 s; measured, not asserted); ran ${Math.round(performance.now() - started)} ms in all`);
+    tc.diagnostic(`child exited with 0 on its own ${(exitedAt - report.closedAt).toFixed(0)} ms after its last close() (plan: within 1 s; measured, not asserted)`);
   });
+
+  it(
+    'a Pub/Sub pull closed while its endpoint refuses connections leaves nothing behind',
+    {
+      todo:
+        'defect upstream (@grpc/grpc-js 1.14.7 via @google-cloud/pubsub 5.3.1): the subscriber\'s pending waitForReady() revives the channel ' +
+        'that close() shut down (SHUTDOWN -> CONNECTING), which then reconnects and keeps the process alive until its 300 s deadline',
+    },
+    async () => {
+      const { code, stderr } = await runToExit(PULL_CHILD, '500', 8_000);
+      assert.equal(code, 0, stderr);
+    },
+  );
 });
+
+/** Runs a child script to its exit; kills it (and reports so) when it is still running after `capMs`. */
+async function runToExit(script: string, arg: string, capMs: number) {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, arg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  // a process kept alive by a leftover handle never exits: give up (and fail) after capMs
+  const code = await new Promise<number | string | null>((resolve) => {
+    const guard = setTimeout(() => {
+      child.kill();
+      resolve(`still running after ${capMs} ms`);
+    }, capMs);
+    child.on('close', (exitCode) => {
+      clearTimeout(guard);
+      resolve(exitCode);
+    });
+  });
+  return { code, stdout, stderr, exitedAt: performance.timeOrigin + performance.now() };
+}
