@@ -22,6 +22,7 @@ import type { Source } from '../../src/types.ts';
 import { runTo, StepClock, settle } from './_clock.ts';
 import { activeResources, failOnUnhandled, settleResources, until } from './_strict.ts';
 import { findPgBin, startPgCluster } from '../_pg-cluster.ts';
+import { setupPool } from '../rotation/_pg-setup.ts';
 import { startEverything, startInfra } from './_everything.ts';
 import { gcpStore, tracked } from './_stores.ts';
 
@@ -108,6 +109,41 @@ describe('Plan 38: close() during in-flight work', () => {
     } finally {
       store.clear();
       await store.close();
+    }
+  });
+});
+
+describe('Plan 38: close() during in-flight work (pg pool)', { skip: findPgBin() ? false : 'PostgreSQL is not installed' }, () => {
+  it('a pool swap draining a checked-out client in a long query: end() and close() settle at the drain bound, not the query; nothing is left', async (tc) => {
+    const pg = await startPgCluster();
+    assert.ok(pg);
+    try {
+      await pg.createRole('app_drain', 'fake-drain-0');
+      await settle();
+      const baseline = activeResources();
+      const setup = await setupPool(pg, 'app_drain', 'fake-drain-0', { drainTimeoutMs: 1_000, settleMs: 0 });
+      const held = await setup.pool.connect();
+      const query = held.query('select pg_sleep(60)').then(
+        () => 'finished',
+        (error: Error) => `ended: ${error.name}`,
+      );
+      await pg.setPassword('app_drain', 'fake-drain-1');
+      setup.put('fake-drain-1');
+      await until(() => setup.events.swaps.length === 1, 10_000, 'the swap');
+      assert.equal(setup.pool.status().draining, 1, 'the old generation is draining the held client');
+      const started = performance.now();
+      await setup.close();
+      const closeMs = performance.now() - started;
+      const outcome = await query;
+      held.release();
+      assert.equal(setup.pool.status().draining, 0);
+      assert.equal(setup.pool.totalCount, 0);
+      assert.match(outcome, /^ended/, 'the long query was cut at the drain bound, not waited for');
+      const left = await settleResources(baseline);
+      assert.deepEqual(left, [], `left after end() and close(): ${left.join(', ')}`);
+      tc.diagnostic(`end() + close() during a drain with a 60 s query checked out: ${closeMs.toFixed(0)} ms (drain bound 1,000 ms); query ${outcome}; 0 resources left`);
+    } finally {
+      await pg.stop();
     }
   });
 });
