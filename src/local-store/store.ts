@@ -5,7 +5,7 @@ import { commitChange } from './_commit.ts';
 import { corrupt } from './_fs-errors.ts';
 import { readHead } from './_head.ts';
 import { withFileLock } from './_lock.ts';
-import { assertSecretName, assertVersionNumber, parseVersionSelector } from './_names.ts';
+import { type VersionSelector, assertSecretName, assertVersionNumber, parseVersionSelector } from './_names.ts';
 import {
   type SecretRecord,
   type VersionRecord,
@@ -59,6 +59,8 @@ export class LocalStore {
   readonly #feed: ChangeFeed;
   /** Serialises this process's writers before they contend for the file lock. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** Reads in flight: close() waits for them before it wipes the keys they verify and decrypt with. */
+  readonly #reads = new Set<Promise<unknown>>();
   #closed = false;
 
   constructor(init: LocalStoreInit) {
@@ -108,7 +110,11 @@ export class LocalStore {
   async access(name: string, version?: string | number, options: { maxBytes?: number } = {}): Promise<AccessResult> {
     assertSecretName(name);
     const selector = parseVersionSelector(version, name);
-    const secret = await this.#read(name);
+    return this.#reading(async () => this.#open(name, selector, options.maxBytes, await this.#read(name)));
+  }
+
+  /** The version `selector` picks in `secret`, decrypted into a fresh buffer the caller owns. */
+  #open(name: string, selector: VersionSelector, maxBytes: number | undefined, secret: SecretRecord): AccessResult {
     let number: number | undefined;
     if (selector.kind === 'latest') number = latestOf(secret)?.version;
     else if (selector.kind === 'number') number = selector.version;
@@ -126,11 +132,11 @@ export class LocalStore {
     }
     const sealed = record.sealed!;
     const size = sealedSize(sealed);
-    if (options.maxBytes !== undefined && size > options.maxBytes) {
+    if (maxBytes !== undefined && size > maxBytes) {
       throw new KeyshiftError(
         ErrorCodes.VALUE_TOO_LARGE,
-        `secret ${name} version ${number}: value of ${size} bytes is over the ${options.maxBytes}-byte limit`,
-        { entry: name, details: { version: number, bytes: size, maxBytes: options.maxBytes } },
+        `secret ${name} version ${number}: value of ${size} bytes is over the ${maxBytes}-byte limit`,
+        { entry: name, details: { version: number, bytes: size, maxBytes } },
       );
     }
     try {
@@ -143,23 +149,23 @@ export class LocalStore {
 
   async versions(name: string): Promise<VersionInfo[]> {
     assertSecretName(name);
-    const secret = await this.#read(name);
-    return secret.versions.map((record) => versionInfo(name, record));
+    return this.#reading(async () => (await this.#read(name)).versions.map((record) => versionInfo(name, record)));
   }
 
   async getSecret(name: string): Promise<SecretInfo> {
     assertSecretName(name);
-    return secretInfo(await this.#read(name));
+    return this.#reading(async () => secretInfo(await this.#read(name)));
   }
 
   async list(): Promise<SecretInfo[]> {
-    this.#assertOpen();
-    const infos: SecretInfo[] = [];
-    for (const name of await listSecretNames(this.dir)) {
-      const secret = await readSecret(this.dir, this.#init.keys, this.#init.storeId, name);
-      if (secret !== undefined) infos.push(secretInfo(secret));
-    }
-    return infos;
+    return this.#reading(async () => {
+      const infos: SecretInfo[] = [];
+      for (const name of await listSecretNames(this.dir)) {
+        const secret = await readSecret(this.dir, this.#init.keys, this.#init.storeId, name);
+        if (secret !== undefined) infos.push(secretInfo(secret));
+      }
+      return infos;
+    });
   }
 
   async createSecret(name: string, meta: SecretMeta = {}): Promise<SecretInfo> {
@@ -222,12 +228,16 @@ export class LocalStore {
     return this.#feed.subscribe(onEvent);
   }
 
-  /** Stops every watcher, waits for writes in flight, wipes the derived keys. Idempotent. */
+  /**
+   * Stops every watcher, waits for the reads and writes in flight, wipes the derived keys.
+   * Idempotent. A read still verifying or decrypting when the keys were wiped would report
+   * a sound file as corrupt (its MAC "does not verify"), so the wipe waits for it.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#feed.close();
-    await this.#queue.catch(() => undefined);
+    await Promise.allSettled([this.#queue, ...this.#reads]);
     wipeKeys(this.#init.keys);
   }
 
@@ -279,8 +289,19 @@ export class LocalStore {
     return next;
   }
 
-  async #read(name: string): Promise<SecretRecord> {
+  /** Runs a read that uses the keys, counted so close() waits for it. Refused once closed. */
+  #reading<T>(read: () => Promise<T>): Promise<T> {
     this.#assertOpen();
+    const running = read();
+    this.#reads.add(running);
+    const forget = (): void => {
+      this.#reads.delete(running);
+    };
+    running.then(forget, forget);
+    return running;
+  }
+
+  async #read(name: string): Promise<SecretRecord> {
     const secret = await readSecret(this.dir, this.#init.keys, this.#init.storeId, name);
     return existing(name, secret, this.dir);
   }
