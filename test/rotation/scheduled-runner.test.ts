@@ -138,27 +138,45 @@ describe('Staged rotation runner', () => {
 
   it('a runner that dies mid-rotation holds its lease until it runs out; then another resumes at the recorded stage', async () => {
     await store.put('IPN_SECRET', 'fake-ipn-0');
+    // Both runners read one injected clock: the lease runs out when the test moves the clock, not after a wall-clock
+    // sleep that a loaded machine could stretch past the lease while the first runner is still working.
+    let clock = Date.now();
+    const now = (): number => clock;
+    const leaseMs = 60_000;
     let created = 0;
+    let diedAtSet!: () => void;
+    const reachedSet = new Promise<void>((resolve) => {
+      diedAtSet = resolve;
+    });
     const hung: Rotator = {
       kind: 'random-secret',
       create: async () => {
         created++;
         return 'fake-ipn-1';
       },
-      set: () => new Promise<void>(() => {}), // the process "died" here
+      set: () => {
+        diedAtSet();
+        return new Promise<void>(() => {}); // the process "died" here
+      },
     };
-    const runnerA = createRotationRunner({ store, logger: false, leaseMs: 300 });
+    const runnerA = createRotationRunner({ store, logger: false, leaseMs, now });
     void runnerA.run('IPN_SECRET', hung);
-    const runnerB = createRotationRunner({ store, logger: false, leaseMs: 300 });
+    await reachedSet;
+    const runnerB = createRotationRunner({ store, logger: false, leaseMs, now });
+    const stagesRunByB: string[] = [];
+    runnerB.on('stage', ({ stage }) => stagesRunByB.push(stage));
     const resume: Rotator = { kind: 'random-secret', create: async () => 'never-used' };
-    let result = await runnerB.run('IPN_SECRET', resume);
-    for (let i = 0; result.outcome === 'busy' && i < 200; i++) {
-      assert.ok(result.stage === 'create' || result.stage === 'set');
-      assert.ok((result.retryAt ?? 0) > 0);
-      await new Promise((r) => setTimeout(r, 25));
-      result = await runnerB.run('IPN_SECRET', resume);
-    }
-    assert.equal(result.outcome, 'finished');
+    const busy = await runnerB.run('IPN_SECRET', resume);
+    assert.deepEqual([busy.outcome, busy.stage, busy.retryAt], ['busy', 'set', clock + leaseMs]);
+    clock = busy.retryAt! - 1;
+    const stillBusy = await runnerB.run('IPN_SECRET', resume);
+    assert.deepEqual([stillBusy.outcome, stillBusy.stage], ['busy', 'set'], 'the lease holds until its last millisecond');
+    assert.equal(text((await store.access('IPN_SECRET')).value), 'fake-ipn-0', 'nothing served while the lease holds');
+    clock = busy.retryAt!;
+    const result = await runnerB.run('IPN_SECRET', resume);
+    assert.equal(result.outcome, 'finished', result.error?.message);
+    assert.equal(result.attempts, 2);
+    assert.deepEqual(stagesRunByB, ['set', 'test', 'finish', 'cleanup'], 'resumed at the recorded stage: create is not run again');
     assert.equal(created, 1);
     assert.equal(text((await store.access('IPN_SECRET')).value), 'fake-ipn-1');
   });
