@@ -4,7 +4,7 @@
  * CHANGENOW_API_KEY every few seconds, by keyshift's rotation runner and the ChangeNow
  * hook (changenow-hook.ts), that reaches the services by push, with zero failed requests.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -88,6 +88,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     cleanups.push(() => platform.close());
     const admin = await startAdminServer(platform.managers, { logger, port: options.adminPort ?? 0 });
     cleanups.push(() => admin.close());
+    // The token is a secret too: it goes to a file only its owner can read, never to the terminal.
+    const tokenFile = join(dir, 'admin-token');
+    await writeFile(tokenFile, `${admin.token}\n`, { mode: 0o600 });
+    cleanups.push(() => rm(tokenFile, { force: true }));
 
     const { split1, split2, hostpay2, accumulator } = platform.services;
     out.write(
@@ -97,7 +101,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
         ...[split1, split2, hostpay2, accumulator].map((s) => `  ${s.name.padEnd(19)} ${s.url}`),
         `  ChangeNow  stand-in at ${standIn.url} (previous key accepted for ${graceMs} ms)`,
         `  dashboard  ${admin.dashboardUrl}`,
-        `  token      ${admin.token}`,
+        `  token      cat ${tokenFile}   (paste it in the dashboard's login form)`,
         `  rotating   CHANGENOW_API_KEY every ${intervalMs / 1_000} s${once ? `, ${rotations} times` : ' (Ctrl-C to stop)'}`,
         '             by the changenow hook: issue a key at the provider, test it, put it, revoke the old key',
         '',
