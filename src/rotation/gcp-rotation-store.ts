@@ -35,6 +35,7 @@ import { crc32c } from '../emulator/_crc32c.ts';
 import { GrpcCode, grpcCodeName } from '../emulator/_grpc-codes.ts';
 import { type ErrorCode, ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { AccessResult, SecretInfo, SecretMeta, SecretPatch, VersionInfo, VersionState } from '../local-store/index.ts';
+import { newSecretManagerClient } from '../sources/_gcp-client.ts';
 import { grpcCodeOf } from '../sources/_gcp-errors.ts';
 import type { GcpClientOptions } from '../sources/gcp-secret-manager.ts';
 import type { RotationStore } from './_rotation-state.ts';
@@ -151,18 +152,10 @@ export function gcpRotationStore(options: GcpRotationStoreOptions = {}): GcpRota
 
   async function open(): Promise<SecretManagerServiceClient> {
     if (options.client) return options.client;
-    let sdk: typeof import('@google-cloud/secret-manager');
-    try {
-      sdk = await import('@google-cloud/secret-manager');
-    } catch (error) {
-      client = undefined;
-      throw new KeyshiftError(
-        ErrorCodes.INVALID_DECLARATION,
-        'gcpRotationStore needs the optional peer @google-cloud/secret-manager: npm install @google-cloud/secret-manager',
-        { cause: error },
-      );
-    }
-    return new sdk.SecretManagerServiceClient(options.clientOptions ?? {});
+    return newSecretManagerClient('gcpRotationStore', options.clientOptions).catch((error: unknown) => {
+      client = undefined; // the next call tries again
+      throw error;
+    });
   }
 
   const secretPath = (name: string): string => {

@@ -14,6 +14,7 @@ import { crc32c } from '../emulator/_crc32c.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { Source, SourceGetOptions, SourceValue } from '../types.ts';
 import { GrpcCode } from '../emulator/_grpc-codes.ts';
+import { newSecretManagerClient } from './_gcp-client.ts';
 import { grpcCodeOf, toGcpSourceError } from './_gcp-errors.ts';
 import { secretIdOf } from './_gcp-secret-events.ts';
 
@@ -107,18 +108,10 @@ export function gcpSecretManager(options: GcpSecretManagerOptions = {}): GcpSecr
 
   async function open(): Promise<SecretManagerServiceClient> {
     if (options.client) return options.client;
-    let sdk: typeof import('@google-cloud/secret-manager');
-    try {
-      sdk = await import('@google-cloud/secret-manager');
-    } catch (error) {
-      client = undefined;
-      throw new KeyshiftError(
-        ErrorCodes.INVALID_DECLARATION,
-        'gcpSecretManager needs the optional peer @google-cloud/secret-manager: npm install @google-cloud/secret-manager',
-        { cause: error },
-      );
-    }
-    return new sdk.SecretManagerServiceClient(options.clientOptions ?? {});
+    return newSecretManagerClient('gcpSecretManager', options.clientOptions).catch((error: unknown) => {
+      client = undefined; // the next call tries again
+      throw error;
+    });
   }
 
   async function get(name: string, { signal, maxBytes }: SourceGetOptions): Promise<SourceValue | undefined> {
