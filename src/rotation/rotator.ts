@@ -257,7 +257,7 @@ async function unmet(store: RotationStore, name: string, latest: number | undefi
 }
 
 /** A name the default policy lets no rotation take over (`*_PRIVATE_KEY`: a new wallet key is a new wallet) is refused. */
-function refuseNeverRotated(name: string): void {
+export function refuseNeverRotated(name: string): void {
   const rule = DEFAULT_POLICY.find((r) => r.allowRotation.length === 0 && (r.name?.test(name) ?? false));
   if (rule !== undefined) {
     throw new KeyshiftError(ErrorCodes.ROTATION_REFUSED, `secret ${name} is never rotated by keyshift (policy ${rule.id}): ${rule.description}`, { entry: name });

@@ -39,7 +39,7 @@ describe('CLI: keyshift rotate', () => {
   });
 
   it('rotates a secret by hand with a random value of the given shape, and prints its version, never its value', async () => {
-    const result = await run(['rotate', 'WEBHOOK_SECRET', '--length', '40', '--alphabet', 'hex', '--prefix', 'whsec_']);
+    const result = await run(['rotate', 'WEBHOOK_SECRET', '--rotator', 'random', '--length', '40', '--alphabet', 'hex', '--prefix', 'whsec_']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^WEBHOOK_SECRET: version 2 is current \(was 1\); rotation [0-9a-f]{16} finished\n$/);
     const all = await values('WEBHOOK_SECRET');
@@ -69,6 +69,9 @@ describe('CLI: keyshift rotate', () => {
     const to1 = await run(['rotate', 'WEBHOOK_SECRET', '--rollback', '--to', '1']);
     assert.equal(to1.code, 0, to1.stderr);
     assert.equal((await values('WEBHOOK_SECRET'))[4], 'fake-webhook-secret-0');
+    const after = await run(['rotate', 'WEBHOOK_SECRET']);
+    assert.equal(after.code, 2, 'after a rollback, the next rotation names its rotator again');
+    assert.match(after.stderr, /WEBHOOK_SECRET was last changed by a rollback: say how its next value is made/);
   });
 
   it('a hook whose test step fails: exit 1, the current version stays; --status shows the stage; a fixed hook resumes it; --abandon drops one', async () => {
@@ -87,7 +90,10 @@ describe('CLI: keyshift rotate', () => {
     assert.deepEqual(await values('PARTNER_API_KEY'), ['fake-partner-key-0']);
     const status = await run(['rotate', 'PARTNER_API_KEY', '--status']);
     assert.match(status.stdout, /external-hook:partner rotation [0-9a-f]{16} at stage test, attempt 1, from version 1; last failure at test: KS_ERR_ROTATION_REFUSED/);
-    const other = await run(['rotate', 'PARTNER_API_KEY']);
+    const unsaid = await run(['rotate', 'PARTNER_API_KEY']);
+    assert.equal(unsaid.code, 2, 'without --rotator, a hook rotation is not guessed');
+    assert.match(unsaid.stderr, /PARTNER_API_KEY is rotated by a external-hook:partner rotator: give --rotator \(hook or pg\) with its options again/);
+    const other = await run(['rotate', 'PARTNER_API_KEY', '--rotator', 'random']);
     assert.equal(other.code, 1, 'another kind of rotator does not take over a rotation under way');
     assert.match(other.stderr, /a external-hook:partner rotation of PARTNER_API_KEY is under way \(stage test\); resume it with the same rotator, or drop it with keyshift rotate PARTNER_API_KEY --abandon/);
     const resumed = await run(['rotate', 'PARTNER_API_KEY', '--rotator', 'hook', '--hook', 'working-hook.mjs']);
@@ -103,7 +109,7 @@ describe('CLI: keyshift rotate', () => {
     assert.equal((await values('PARTNER_API_KEY')).length, 2);
   });
 
-  it('refuses a bad name (exit 2), an unknown one (exit 3, nothing created), a rotation record (exit 2), the wallet key (exit 1), a missing store (exit 3)', async () => {
+  it('refuses a bad name (exit 2), an unknown one (exit 3, nothing created), a first rotation without --rotator (exit 2), a rotation record (exit 2), the wallet key (exit 1), a missing store (exit 3)', async () => {
     const bad = await run(['rotate', 'bad name!']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^keyshift: KS_ERR_INVALID_DECLARATION: invalid secret name: character 4 is not one of A-Z a-z 0-9 _ -\n/);
@@ -112,6 +118,11 @@ describe('CLI: keyshift rotate', () => {
     assert.match(unknown.stderr, /^keyshift: KS_ERR_SOURCE_NOT_FOUND: secret WEBHOOK_SECRT not found in the local store /);
     const list = await run(['list', '--json']);
     assert.ok(!(JSON.parse(list.stdout) as { name: string }[]).some((s) => s.name.startsWith('WEBHOOK_SECRT')), 'a mistyped name made a secret');
+    assert.equal((await run(['put', 'NEW_PARTNER_API_KEY'], 'fake-new-partner-key-0')).code, 0);
+    const unsaid = await run(['rotate', 'NEW_PARTNER_API_KEY']);
+    assert.equal(unsaid.code, 2, 'a first rotation names its rotator: a random value would break a provider key');
+    assert.match(unsaid.stderr, /NEW_PARTNER_API_KEY was never rotated by keyshift: say how its next value is made with --rotator random/);
+    assert.deepEqual(await values('NEW_PARTNER_API_KEY'), ['fake-new-partner-key-0']);
     const record = await run(['rotate', 'WEBHOOK_SECRET__PENDING']);
     assert.equal(record.code, 2);
     assert.match(record.stderr, /secret WEBHOOK_SECRET__PENDING holds the rotation record of WEBHOOK_SECRET: it is never rotated itself \(rotate WEBHOOK_SECRET\)/);
@@ -133,7 +144,7 @@ describe('CLI: keyshift rotate', () => {
 
   it('as a real process (bin/keyshift.mjs): a rotation exits 0, a bad name exits 2 with one clear line', async () => {
     const childEnv = { ...env, NODE_OPTIONS: '' };
-    const ok = await runBin(['rotate', 'WEBHOOK_SECRET'], { env: childEnv, cwd });
+    const ok = await runBin(['rotate', 'WEBHOOK_SECRET', '--rotator', 'random'], { env: childEnv, cwd });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /WEBHOOK_SECRET: version \d+ is current/);
     const bad = await runBin(['rotate', 'WEBHOOK-SECRET?'], { env: childEnv, cwd });

@@ -5,7 +5,7 @@ import { readLastRotation, readRecord, readState } from '../../rotation/_rotatio
 import { copyVersion } from '../../rotation/rotators/copy-version.ts';
 import { pgPassword } from '../../rotation/rotators/pg-password.ts';
 import { randomSecret } from '../../rotation/rotators/random-secret.ts';
-import { createRotationRunner, type RotationResult, type Rotator } from '../../rotation/rotator.ts';
+import { createRotationRunner, type RotationResult, type Rotator, refuseNeverRotated } from '../../rotation/rotator.ts';
 import { STORE_OPTIONS, parseCommandArgs } from '../_args.ts';
 import { type CliIo, ExitCode, defineCommand } from '../_command.ts';
 import { UsageError } from '../_errors.ts';
@@ -14,7 +14,7 @@ import { withCliStore } from '../_store.ts';
 
 const OPTIONS = {
   ...STORE_OPTIONS,
-  rotator: { type: 'string', default: 'random' },
+  rotator: { type: 'string' },
   length: { type: 'string' },
   alphabet: { type: 'string' },
   prefix: { type: 'string' },
@@ -128,12 +128,31 @@ async function showStatus(store: LocalStore, name: string, io: CliIo, json: bool
   return ExitCode.OK;
 }
 
+/**
+ * Without `--rotator`, the kind the secret was last rotated with (or is being rotated
+ * with): keyshift never guesses how a first value is made, because a random value in
+ * place of a provider's API key or a database password would break every call.
+ */
+async function recordedKind(values: Values, io: CliIo, name: string): Promise<string> {
+  const recorded = await withCliStore(values.store, io, false, async (store) => {
+    await store.getSecret(name); // a mistyped name or --store exits 3
+    refuseNeverRotated(name);
+    const record = await readRecord(store, name);
+    return record && (readState(record)?.rotator ?? readLastRotation(record)?.rotator);
+  });
+  if (recorded === 'random-secret') return 'random';
+  const how = 'say how its next value is made with --rotator random (a value keyshift generates: tokens, webhook secrets), hook (a third-party API key, issued by its provider) or pg (a database password)';
+  if (recorded === undefined) throw new UsageError(`${name} was never rotated by keyshift: ${how}`);
+  if (recorded === 'rollback') throw new UsageError(`${name} was last changed by a rollback: ${how}`);
+  throw new UsageError(`${name} is rotated by a ${recorded} rotator: give --rotator (hook or pg) with its options again`);
+}
+
 /** `keyshift rotate NAME`: runs (or resumes) a staged rotation by hand. */
 export const rotate = defineCommand({
   name: 'rotate',
   summary: 'rotate a secret in stages (create, set, test, finish), resume a failed rotation, or roll back',
   usage: [
-    'keyshift rotate NAME [--rotator random|hook|pg] [--if-latest N] [--store DIR] [--json]',
+    'keyshift rotate NAME [--rotator random|hook|pg] [--if-latest N] [--store DIR] [--json]   (--rotator: required the first time)',
     '  random: [--length N] [--alphabet base64url|alphanumeric|hex|CHARS] [--prefix P]',
     '  hook:   --hook FILE (a module exporting a rotator)',
     '  pg:     --role ROLE | --roles A,B --user-secret NAME (admin connection from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE)',
@@ -151,7 +170,8 @@ export const rotate = defineCommand({
       return ExitCode.OK;
     }
     const ifLatest = count(values['if-latest'], '--if-latest');
-    const chosen = await chooseRotator(values, io);
+    const rotator = values.rollback ? values.rotator : (values.rotator ?? (await recordedKind(values, io, name)));
+    const chosen = await chooseRotator({ ...values, rotator }, io);
     try {
       // By hand, the secret and the store must exist: a mistyped name or --store exits 3 instead of making a new one.
       const result = await withCliStore(values.store, io, false, async (store) => {
