@@ -36,7 +36,7 @@ import { GrpcCode, grpcCodeName } from '../emulator/_grpc-codes.ts';
 import { type ErrorCode, ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { AccessResult, SecretInfo, SecretMeta, SecretPatch, VersionInfo, VersionState } from '../local-store/index.ts';
 import { newSecretManagerClient } from '../sources/_gcp-client.ts';
-import { grpcCodeOf } from '../sources/_gcp-errors.ts';
+import { classifyTransport, grpcCodeOf } from '../sources/_gcp-errors.ts';
 import type { GcpClientOptions } from '../sources/gcp-secret-manager.ts';
 import type { RotationStore } from './_rotation-state.ts';
 
@@ -123,21 +123,10 @@ function classify(code: number | undefined, method: string, resource: string, co
       };
     case GrpcCode.UNAUTHENTICATED:
       return { code: ErrorCodes.SOURCE_DENIED, message: `${what} was refused: the Google credentials are missing, expired or invalid` };
-    case GrpcCode.DEADLINE_EXCEEDED:
-      return { code: ErrorCodes.SOURCE_TIMEOUT, message: `${what} did not answer within its deadline` };
-    case GrpcCode.RESOURCE_EXHAUSTED:
-      return { code: ErrorCodes.SOURCE_THROTTLED, message: `${what} was throttled (quota exhausted)` };
     case GrpcCode.INVALID_ARGUMENT:
       return { code: ErrorCodes.INVALID_DECLARATION, message: `${what} was rejected as malformed (names, labels, annotations or aliases)` };
-    case GrpcCode.UNAVAILABLE:
-    case GrpcCode.UNKNOWN:
-    case GrpcCode.INTERNAL:
-    case GrpcCode.CANCELLED:
-      return { code: ErrorCodes.SOURCE_UNAVAILABLE, message: `${what} failed (${grpcCodeName(code)})` };
-    case undefined:
-      return { code: ErrorCodes.SOURCE_UNAVAILABLE, message: `${what} failed before reaching the service` };
     default:
-      return { code: ErrorCodes.INTERNAL, message: `${what} failed with an unexpected ${grpcCodeName(code)}` };
+      return classifyTransport(code, what); // ABORTED never gets there: handled above
   }
 }
 

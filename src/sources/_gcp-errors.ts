@@ -65,15 +65,27 @@ function classify(code: number | undefined, error: unknown, ctx: GcpCallContext)
       const which = version === undefined ? 'the version' : `version ${version}`;
       return { code: ErrorCodes.VERSION_DISABLED, message: `${what} failed: ${which} is ${state}` };
     }
-    case GrpcCode.DEADLINE_EXCEEDED:
-      return { code: ErrorCodes.SOURCE_TIMEOUT, message: `${what} did not answer within its deadline` };
-    case GrpcCode.RESOURCE_EXHAUSTED:
-      return { code: ErrorCodes.SOURCE_THROTTLED, message: `${what} was throttled (quota exhausted)` };
     case GrpcCode.INVALID_ARGUMENT:
       return {
         code: ErrorCodes.INVALID_DECLARATION,
         message: `${what} was rejected as malformed: check the project, the secret id mapping and the version`,
       };
+    default:
+      return classifyTransport(code, what);
+  }
+}
+
+/**
+ * The codes every Secret Manager call maps the same way, whatever it asked: deadline,
+ * quota, transport failures, no status at all, and the unexpected. Callers handle
+ * their own meanings (not found, denied, conflicts) first and end here.
+ */
+export function classifyTransport(code: number | undefined, what: string): { code: ErrorCode; message: string } {
+  switch (code) {
+    case GrpcCode.DEADLINE_EXCEEDED:
+      return { code: ErrorCodes.SOURCE_TIMEOUT, message: `${what} did not answer within its deadline` };
+    case GrpcCode.RESOURCE_EXHAUSTED:
+      return { code: ErrorCodes.SOURCE_THROTTLED, message: `${what} was throttled (quota exhausted)` };
     case GrpcCode.UNAVAILABLE:
     case GrpcCode.UNKNOWN:
     case GrpcCode.INTERNAL:
