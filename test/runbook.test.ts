@@ -3,7 +3,6 @@
 // directory with a scratch local store, and a scratch PostgreSQL (initdb) for the
 // database password section. A command that fails fails the test, naming its block.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { findPgBin, startPgCluster } from './_pg-cluster.ts';
+import { type ProcessRun, runProcess } from './_process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNBOOK = join(ROOT, 'docs', 'runbook.md');
@@ -20,20 +20,8 @@ function shBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '');
 }
 
-function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<ProcessRun> {
+  return runProcess('bash', ['-c', script], { cwd, env }).done;
 }
 
 describe('docs/runbook.md', () => {

@@ -1,16 +1,12 @@
-import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { CliIo } from '../../src/cli/_command.ts';
 import { main } from '../../src/cli/main.ts';
+import { type ProcessRun, runProcess } from '../_process.ts';
 
 export const BIN = fileURLToPath(new URL('../../bin/keyshift.mjs', import.meta.url));
 
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliRun = ProcessRun;
 
 /** Runs `keyshift ...argv` in-process with a given stdin, env and cwd. */
 export async function runInProcess(
@@ -49,18 +45,5 @@ export function runBin(
   argv: readonly string[],
   options: { stdin?: string; env: NodeJS.ProcessEnv; cwd: string },
 ): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...argv], { cwd: options.cwd, env: options.env, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
-  });
+  return runProcess(process.execPath, [BIN, ...argv], { cwd: options.cwd, env: options.env, stdin: options.stdin ?? '' }).done;
 }

@@ -4,7 +4,6 @@
  * backoff timer and a push, and failures injected into every background path.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +21,7 @@ import type { Source } from '../../src/types.ts';
 import { runTo, StepClock, settle } from './_clock.ts';
 import { activeResources, failOnUnhandled, settleResources, until } from './_strict.ts';
 import { findPgBin, startPgCluster } from '../_pg-cluster.ts';
+import { runProcess } from '../_process.ts';
 import { setupPool } from '../rotation/_pg-setup.ts';
 import { startEverything, startInfra } from './_everything.ts';
 import { gcpStore, tracked } from './_stores.ts';
@@ -361,25 +361,14 @@ describe('Plan 37: close() leaves nothing behind', () => {
 
 /** Runs a child script to its exit; kills it (and reports so) when it is still running after `capMs`. */
 async function runToExit(script: string, arg: string, capMs: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, arg], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
+  const run = runProcess(process.execPath, ['--import', 'tsx', script, arg]);
   // a process kept alive by a leftover handle never exits: give up (and fail) after capMs
-  const code = await new Promise<number | string | null>((resolve) => {
-    const guard = setTimeout(() => {
-      child.kill();
-      resolve(`still running after ${capMs} ms`);
-    }, capMs);
-    child.on('close', (exitCode) => {
-      clearTimeout(guard);
-      resolve(exitCode);
-    });
-  });
-  return { code, stdout, stderr, exitedAt: performance.timeOrigin + performance.now() };
+  let capped = false;
+  const guard = setTimeout(() => {
+    capped = true;
+    run.child.kill();
+  }, capMs);
+  const { code, stdout, stderr } = await run.done;
+  clearTimeout(guard);
+  return { code: capped ? `still running after ${capMs} ms` : code, stdout, stderr, exitedAt: performance.timeOrigin + performance.now() };
 }

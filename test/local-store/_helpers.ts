@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before } from 'node:test';
 import { type LocalStore, generateMasterKey, openLocalStore } from '../../src/local-store/index.ts';
+import { type ProcessRun, runProcess } from '../_process.ts';
 
 export const CHILD_SCRIPT = fileURLToPath(new URL('./_child.ts', import.meta.url));
 
@@ -36,30 +37,11 @@ export function useStore(): { env: TempStore; store: LocalStore } {
   return context;
 }
 
-export interface ChildRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type ChildRun = ProcessRun;
 
 /** Runs test/local-store/_child.ts (through tsx) to completion. */
 export function runChild(args: readonly string[], options: SpawnOptions = {}): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD_SCRIPT, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...options,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess(process.execPath, ['--import', 'tsx', CHILD_SCRIPT, ...args], options).done;
 }
 
 /** A long-running child whose stdout lines are JSON messages; stdin's end tells it to stop. */

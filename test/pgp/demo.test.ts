@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,35 +7,22 @@ import { fileURLToPath } from 'node:url';
 import { resolveEntry } from '../../src/index.ts';
 import { openLocalStore } from '../../src/local-store/index.ts';
 import { catalog } from '../../examples/pgp/catalog/all-secrets.ts';
+import { type ProcessRun, runProcess } from '../_process.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** `tsx bin/start.ts ARGS` (what `npm start -- ARGS` runs); `until` sends SIGINT once stdout matches it. */
-function start(args: string[], until?: RegExp): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/start.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let interrupted = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (until && !interrupted && until.test(stdout)) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function start(args: string[], until?: RegExp): Promise<ProcessRun> {
+  const run = runProcess(process.execPath, ['--import', 'tsx', 'bin/start.ts', ...args], { cwd: ROOT });
+  if (until) {
+    const watch = (): void => {
+      if (!until.test(run.stdout())) return;
+      run.child.stdout?.off('data', watch);
+      run.child.kill('SIGINT');
+    };
+    run.child.stdout?.on('data', watch);
+  }
+  return run.done;
 }
 
 /** Every value, of every version, of every secret-category entry in the store. */
