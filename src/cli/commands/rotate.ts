@@ -133,13 +133,10 @@ async function showStatus(store: LocalStore, name: string, io: CliIo, json: bool
  * with): keyshift never guesses how a first value is made, because a random value in
  * place of a provider's API key or a database password would break every call.
  */
-async function recordedKind(values: Values, io: CliIo, name: string): Promise<string> {
-  const recorded = await withCliStore(values.store, io, false, async (store) => {
-    await store.getSecret(name); // a mistyped name or --store exits 3
-    refuseNeverRotated(name);
-    const record = await readRecord(store, name);
-    return record && (readState(record)?.rotator ?? readLastRotation(record)?.rotator);
-  });
+async function recordedKind(store: LocalStore, name: string): Promise<string> {
+  refuseNeverRotated(name);
+  const record = await readRecord(store, name);
+  const recorded = record && (readState(record)?.rotator ?? readLastRotation(record)?.rotator);
   if (recorded === 'random-secret') return 'random';
   const how = 'say how its next value is made with --rotator random (a value keyshift generates: tokens, webhook secrets), hook (a third-party API key, issued by its provider) or pg (a database password)';
   if (recorded === undefined) throw new UsageError(`${name} was never rotated by keyshift: ${how}`);
@@ -170,19 +167,20 @@ export const rotate = defineCommand({
       return ExitCode.OK;
     }
     const ifLatest = count(values['if-latest'], '--if-latest');
-    const rotator = values.rollback ? values.rotator : (values.rotator ?? (await recordedKind(values, io, name)));
-    const chosen = await chooseRotator({ ...values, rotator }, io);
+    // A rotator given (or a rollback) is checked before the store is opened; without one, the store says which.
+    let chosen = values.rollback || values.rotator !== undefined ? await chooseRotator(values, io) : undefined;
     try {
       // By hand, the secret and the store must exist: a mistyped name or --store exits 3 instead of making a new one.
       const result = await withCliStore(values.store, io, false, async (store) => {
         await store.getSecret(name);
+        chosen ??= await chooseRotator({ ...values, rotator: await recordedKind(store, name) }, io);
         return createRotationRunner({ store, logger: false }).run(name, chosen.rotator, ifLatest === undefined ? {} : { ifLatest }, io.signal);
       });
       if (values.json) writeJson(io, { ...result, error: result.error?.toJSON() });
       else (result.outcome === 'failed' ? io.stderr : io.stdout).write(`${describe(result)}\n`);
       return result.outcome === 'finished' || result.outcome === 'waiting' ? ExitCode.OK : ExitCode.FAILURE;
     } finally {
-      await chosen.close?.();
+      await chosen?.close?.();
     }
   },
 });
