@@ -8,6 +8,7 @@ import * as diagnosticsChannel from 'node:diagnostics_channel';
 export const channels = {
   fetch: diagnosticsChannel.channel('keyshift:fetch'),
   change: diagnosticsChannel.channel('keyshift:change'),
+  'out-of-order': diagnosticsChannel.channel('keyshift:version:out-of-order'),
   rejected: diagnosticsChannel.channel('keyshift:value:rejected'),
   error: diagnosticsChannel.channel('keyshift:refresh:error'),
   stale: diagnosticsChannel.channel('keyshift:stale'),
