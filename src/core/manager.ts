@@ -20,7 +20,7 @@ import { stderrLogger } from './logger.ts';
 import { DEFAULT_POLICY, type PolicyRule } from './policy.ts';
 import { type FetchContext, type FetchResult, fetchEntry, prefetchMany, resultOf } from './refresher.ts';
 import { RequestSnapshots, type View } from './request-snapshot.ts';
-import { type BackoffOptions, backoffDelay, jittered } from './schedule.ts';
+import { type BackoffOptions, backoffDelay, firstRefreshDelay, jittered } from './schedule.ts';
 import { SingleFlight } from './single-flight.ts';
 import { statusOf } from './status.ts';
 
@@ -43,7 +43,11 @@ export interface KeyshiftOptions {
   minStartupFailureMs?: number;
   /** Backoff after failures. Default 1 s doubling to 30 s, ±25 %. */
   backoff?: BackoffOptions;
-  /** ± fraction of spread on every TTL. Default 0.1. */
+  /**
+   * ± fraction of spread on every TTL. Default 0.1. The first refresh after ready() is
+   * spread over the whole TTL (see firstRefreshDelay), so instances started together do
+   * not refresh together.
+   */
   ttlJitter?: number;
   /** Forced refreshes of one entry closer together than this are coalesced. Default 1,000 ms. */
   minRefreshIntervalMs?: number;
@@ -247,7 +251,7 @@ export class Manager {
     this.#view = this.#staging;
     this.#staging = new Map();
     this.#ready = true;
-    for (const state of this.#states.values()) this.#schedule(state);
+    for (const state of this.#states.values()) this.#schedule(state, true);
     this.#unwatch = this.#source.watch?.((keys) => this.#onSourceChange(keys));
     this.#events.emit('ready', { durationMs: this.#clock.now() - started, entries: this.#states.size });
   }
@@ -360,13 +364,18 @@ export class Manager {
     this.#events.emit('error', { name: undefined, error, trigger: 'listener', consecutiveFailures: 0 });
   };
 
-  #schedule(state: EntryState): void {
+  /** Arms the entry's next refresh: backoff while failing, else the jittered TTL; the `first` after ready() is spread over the TTL. */
+  #schedule(state: EntryState, first = false): void {
     if (this.#closing || state.info.kind === 'static' || !this.#ready) return;
     if (state.timer !== undefined) this.#clock.clearTimeout(state.timer);
     const failing = state.consecutiveFailures > 0;
+    const ttl = state.info.ttlMs ?? 0;
+    const jitter = this.#opts.ttlJitter ?? DEFAULT_TTL_JITTER;
     const delay = failing
       ? backoffDelay(state.consecutiveFailures, this.#opts.backoff ?? {}, this.#random, retryAfter(state.lastError))
-      : jittered(state.info.ttlMs ?? 0, this.#opts.ttlJitter ?? DEFAULT_TTL_JITTER, this.#random);
+      : first
+        ? firstRefreshDelay(ttl, jitter, this.#random)
+        : jittered(ttl, jitter, this.#random);
     state.timer = this.#clock.setTimeout(() => {
       state.timer = undefined;
       this.#fetch(state, failing ? 'retry' : 'ttl').then(() => this.#schedule(state), this.#internalError);
