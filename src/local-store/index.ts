@@ -8,6 +8,7 @@ export type {
   LocalStoreOptions,
   SecretInfo,
   SecretMeta,
+  SecretDamage,
   SecretPatch,
   StoreEvent,
   VersionInfo,
