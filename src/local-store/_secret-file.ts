@@ -165,7 +165,7 @@ export async function loadVersion(
   version: number,
 ): Promise<VersionRecord> {
   const { name, legacy } = secret;
-  if (legacy !== undefined && !isLegacySecret(legacy)) throw legacy.damage;
+  assertLegacyIntact(secret);
   if (version > secret.latest) throw notFound(name, `secret ${name} has no version ${version} in the local store ${dir}`);
   if (isLegacySecret(legacy)) return legacy.versions[version - 1]!;
   const path = versionPath(dir, name, version);
@@ -194,6 +194,11 @@ export async function loadVersions(
       }
     }),
   );
+}
+
+/** Throws the damage of a 0.1.0 file: one MAC covered the whole secret, so none of it can be trusted. */
+export function assertLegacyIntact(secret: StoredSecret): void {
+  if (secret.legacy !== undefined && !isLegacySecret(secret.legacy)) throw secret.legacy.damage;
 }
 
 /** The metadata, or its damage thrown (KS_ERR_STORE_CORRUPT naming the file). */

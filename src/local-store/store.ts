@@ -8,6 +8,7 @@ import { headerPath, upgradeHeader } from './_header.ts';
 import { withFileLock } from './_lock.ts';
 import { type VersionSelector, assertSecretName, assertVersionNumber, parseVersionSelector } from './_names.ts';
 import {
+  assertLegacyIntact,
   type SecretMetaRecord,
   type StoredSecret,
   type VersionRecord,
@@ -95,7 +96,7 @@ export class LocalStore {
       );
     }
     return this.#mutate(name, async (current) => {
-      if (current?.legacy !== undefined && !('versions' in current.legacy)) throw current.legacy.damage;
+      if (current !== undefined) assertLegacyIntact(current);
       const latest = current?.latest ?? 0;
       if (options.ifLatest !== undefined && options.ifLatest !== latest) {
         throw new KeyshiftError(
@@ -123,6 +124,7 @@ export class LocalStore {
 
   /** The version `selector` picks in `secret`, decrypted into a fresh buffer the caller owns. */
   async #open(name: string, selector: VersionSelector, maxBytes: number | undefined, secret: StoredSecret): Promise<AccessResult> {
+    assertLegacyIntact(secret);
     let number: number | undefined;
     if (selector.kind === 'latest') number = secret.latest === 0 ? undefined : secret.latest;
     else if (selector.kind === 'number') number = selector.version;
@@ -162,7 +164,7 @@ export class LocalStore {
     return this.#reading(async () => {
       const secret = await this.#load(name);
       const { keys, storeId } = this.#init;
-      if (secret.legacy !== undefined && !('versions' in secret.legacy)) throw secret.legacy.damage;
+      assertLegacyIntact(secret);
       return (await loadVersions(this.dir, keys, storeId, secret)).map((record) => versionInfo(name, record));
     });
   }
