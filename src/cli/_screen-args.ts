@@ -45,7 +45,7 @@ function shapeOf(usage: string): UsageShape {
   return { options, positionals };
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -87,7 +87,7 @@ export function screenArguments(message: string, args: readonly string[], usage?
   const by = new Map<string, string>();
   for (const [text, placeholder] of hide) if (text !== '' && !by.has(text.toLowerCase())) by.set(text.toLowerCase(), placeholder);
   if (by.size === 0) return message;
-  const alternatives = [...by.keys()].sort((a, b) => b.length - a.length).map(escape);
+  const alternatives = [...by.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
   const pattern = new RegExp(`(?<![A-Za-z0-9_-])(?:${alternatives.join('|')})(?![A-Za-z0-9_-])`, 'giu');
   return message.replace(pattern, (found) => by.get(found.toLowerCase()) ?? 'argument');
 }
