@@ -42,7 +42,7 @@ const diagnosticsOf = (file: string): readonly ts.Diagnostic[] => {
 
 describe('Type tests (test/types)', () => {
   it('there are type tests for declarations, get/static, codecs, Secret<T> and the adapters', () => {
-    for (const name of ['declarations.ts', 'keyshift.ts', 'codecs.ts', 'secret.ts', 'adapters.ts']) {
+    for (const name of ['declarations.ts', 'keyshift.ts', 'codecs.ts', 'secret.ts', 'adapters.ts', 'channels.ts']) {
       assert.ok(typeTests.includes(resolve('test/types', name)), `test/types/${name} is missing`);
     }
   });
