@@ -162,7 +162,7 @@ describe('Manager: the served version never goes backwards', () => {
     const events: unknown[] = [];
     const published: unknown[] = [];
     const onPublish = (message: unknown): void => void published.push(message);
-    subscribe('keyshift:version:out-of-order', onPublish);
+    subscribe('keyshift:manager:out-of-order', onPublish);
     ks.on('out-of-order', (e) => events.push(e));
     const changes: string[] = [];
     ks.on('change', (e) => changes.push(e.version));
@@ -182,7 +182,7 @@ describe('Manager: the served version never goes backwards', () => {
     assert.equal(ks.get('A'), 'v3', 'orders may be bigints');
     assert.deepEqual(changes, ['3']);
     assert.equal(events.length, 2);
-    unsubscribe('keyshift:version:out-of-order', onPublish);
+    unsubscribe('keyshift:manager:out-of-order', onPublish);
     await ks.close();
   });
 
