@@ -15,6 +15,8 @@ export interface FileRendererOptions {
   entries: readonly string[];
   /** File name → `{{NAME}}` template. */
   templates?: Readonly<Record<string, string>>;
+  /** How long a superseded directory stays for readers that resolved `..data` just before the swap. Default 1,000 ms. */
+  retainMs?: number;
   /** Default node:fs/promises. */
   fs?: RenderFs;
 }
@@ -38,8 +40,9 @@ function stamp(sequence: number): string {
  * is written (0600) into a new timestamped directory, a `..data_tmp` symlink to it is
  * renamed over `..data` (one atomic rename), and each `NAME` is a symlink to
  * `..data/NAME`. A reader opens either the whole old set or the whole new one, never a
- * half-written file. The previous directory is kept one swap longer (a reader between
- * resolving `..data` and opening its file still finds it); older ones are removed. A
+ * half-written file. A superseded directory is removed `retainMs` after the swap (a
+ * reader descheduled between resolving `..data` and opening its file still finds it;
+ * Kubernetes removes it at once and such a reader gets ENOENT). A
  * failed render (not writable, full disk) removes its own new directory and leaves
  * `..data` as it was. Renders are serialized; a change during one is rendered after it.
  */
@@ -50,8 +53,11 @@ export class FileRenderer {
   readonly #templates: Readonly<Record<string, string>>;
   readonly #release: () => Promise<void>;
   #sequence = 0;
+  readonly #retainMs: number;
   #current: string | undefined;
-  #previous: string | undefined;
+  /** Superseded directories and when (performance.now) they were superseded. */
+  readonly #superseded = new Map<string, number>();
+  #sweep: ReturnType<typeof setTimeout> | undefined;
   #chain: Promise<unknown> = Promise.resolve();
 
   private constructor(options: FileRendererOptions, release: () => Promise<void>) {
@@ -59,6 +65,7 @@ export class FileRenderer {
     this.#fs = options.fs ?? fsp;
     this.#entries = options.entries;
     this.#templates = options.templates ?? {};
+    this.#retainMs = options.retainMs ?? 1_000;
     this.#release = release;
   }
 
@@ -112,7 +119,7 @@ export class FileRenderer {
       await fs.rm(target, { recursive: true, force: true }).catch(() => undefined);
       throw renderError(this.dir, step, error);
     }
-    this.#previous = this.#current;
+    if (this.#current !== undefined) this.#superseded.set(this.#current, performance.now());
     this.#current = name;
     try {
       for (const file of files.keys()) await this.#linkFile(file);
@@ -137,17 +144,28 @@ export class FileRenderer {
     await this.#fs.rename(tmp, path);
   }
 
+  /** Removes directories superseded more than retainMs ago (a previous run's count as superseded now), and schedules the rest. */
   async #removeOld(): Promise<void> {
-    const keep = new Set([this.#current, this.#previous, DATA_LINK, TMP_LINK]);
+    const now = performance.now();
     for (const entry of await this.#fs.readdir(this.dir)) {
-      if (entry.startsWith('..') && !keep.has(entry) && !entry.endsWith('.tmp')) {
-        await this.#fs.rm(join(this.dir, entry), { recursive: true, force: true });
-      }
+      if (!entry.startsWith('..') || entry === this.#current || entry === DATA_LINK || entry === TMP_LINK || entry.endsWith('.tmp')) continue;
+      const since = this.#superseded.get(entry) ?? this.#superseded.set(entry, now).get(entry) ?? now;
+      if (now - since < this.#retainMs) continue;
+      await this.#fs.rm(join(this.dir, entry), { recursive: true, force: true });
+      this.#superseded.delete(entry);
+    }
+    if (this.#superseded.size > 0 && this.#sweep === undefined) {
+      this.#sweep = setTimeout(() => {
+        this.#sweep = undefined;
+        this.#chain = this.#chain.then(() => this.#removeOld()).catch(() => undefined);
+      }, this.#retainMs);
+      this.#sweep.unref();
     }
   }
 
   /** Waits for the render in progress and releases the lock. The files stay (the application keeps reading them). */
   async close(): Promise<void> {
+    if (this.#sweep !== undefined) clearTimeout(this.#sweep);
     await this.#chain;
     await this.#release();
   }
