@@ -36,9 +36,34 @@ export interface AgentConfig {
   api: ListenConfig | undefined;
   /** The admin surface (status, metrics, health, refresh): always with its token. */
   admin: ListenConfig | undefined;
+  /** The manager's tuning (KeyshiftOptions of the same names). */
+  manager: ManagerTuning;
 }
 
-const TOP = ['name', 'source', 'entries', 'deliver', 'files', 'api', 'admin'];
+/** The KeyshiftOptions a declaration file may set, under `"manager"`. */
+export interface ManagerTuning {
+  fetchTimeoutMs?: number;
+  startupTimeoutMs?: number;
+  minRefreshIntervalMs?: number;
+  maxValueBytes?: number;
+}
+const TUNING = ['fetchTimeoutMs', 'startupTimeoutMs', 'minRefreshIntervalMs', 'maxValueBytes'] as const;
+
+function parseTuning(value: unknown): ManagerTuning {
+  if (value === undefined) return {};
+  if (!isRecord(value)) throw configError('manager', `must be an object of ${TUNING.join(', ')}`);
+  onlyFields('manager', value, TUNING);
+  const tuning: ManagerTuning = {};
+  for (const field of TUNING) {
+    const n = value[field];
+    if (n === undefined) continue;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw configError('manager', `${field} must be a non-negative number`);
+    tuning[field] = n;
+  }
+  return tuning;
+}
+
+const TOP = ['name', 'source', 'entries', 'deliver', 'files', 'api', 'admin', 'manager'];
 const ENTRY = ['type', 'static', 'category', 'key', 'ttlMs', 'maxStaleMs', 'onStale', 'optional', 'secret', 'rotation', 'description', 'deliver'];
 const BOOLEANS = ['static', 'optional', 'secret'];
 const TEMPLATE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
@@ -135,5 +160,6 @@ export function parseAgentConfig(json: unknown, baseDir: string): AgentConfig {
     files,
     api,
     admin,
+    manager: parseTuning(json.manager),
   };
 }

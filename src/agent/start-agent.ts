@@ -89,7 +89,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     const fileEntries = namesFor(config, 'files');
     const renderer = files ? await FileRenderer.open({ dir: files.dir, entries: fileEntries, templates: files.templates, ...(options.renderFs ? { fs: options.renderFs } : {}) }) : undefined;
     if (renderer) cleanups.push(() => renderer.close());
-    const ks = createKeyshift(config.declaration, { source, name: config.name, logger });
+    const ks = createKeyshift(config.declaration, { ...config.manager, source, name: config.name, logger });
     cleanups.push(() => ks.close());
     await ks.ready();
     const view = new AgentView(ks);
