@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -78,6 +78,15 @@ describe('agent declaration file', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('the declaration in docs/agent.md is valid', async () => {
+    const doc = await readFile(new URL('../../docs/agent.md', import.meta.url), 'utf8');
+    const block = /```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(block, 'docs/agent.md has a json block');
+    const config = parseAgentConfig(JSON.parse(block), '/srv/app');
+    assert.equal(config.source?.kind, 'local-store');
+    assert.deepEqual([...(config.deliver.get('SUCCESS_URL_SIGNING_KEY') ?? [])], ['env']);
   });
 
   it('--source flags name every kind of source', () => {
