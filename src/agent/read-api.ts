@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { createTokenAuth } from '../admin/token-auth.ts';
+import { createTokenAuth } from '../http/token-auth.ts';
 import type { Logger } from '../types.ts';
 import { reply, replyError } from './_http-reply.ts';
 import type { AgentSnapshot, AgentView } from './agent-view.ts';

@@ -70,7 +70,8 @@ export function versionMessage(secret: SecretName, info: VersionInfo, clientChec
   return {
     name: versionPath(secret, info.version),
     createTime: timestamp(info.createTime),
-    state: info.state.toUpperCase() as VersionStateName,
+    // Secret Manager has no damaged state: a damaged version is shown disabled (reading it fails either way).
+    state: (info.state === 'damaged' ? 'DISABLED' : info.state.toUpperCase()) as VersionStateName,
     replicationStatus: { automatic: {} },
     etag: versionEtag(info),
     clientSpecifiedPayloadChecksum: clientChecksum,

@@ -22,7 +22,7 @@ after(async () => {
 /** A file-system whose `op` fails with `code` while `armed` is true. */
 function faultyFs(op: 'writeFile' | 'mkdir' | 'rename' | 'symlink', code: string): RenderFs & { armed: boolean } {
   const fs = { ...fsp, armed: false } as RenderFs & { armed: boolean };
-  const real = fsp[op] as (...args: unknown[]) => Promise<unknown>;
+  const real = { writeFile: fsp.writeFile, mkdir: fsp.mkdir, rename: fsp.rename, symlink: fsp.symlink }[op] as (...args: unknown[]) => Promise<unknown>;
   (fs as unknown as Record<string, unknown>)[op] = (...args: unknown[]) => {
     if (fs.armed) return Promise.reject(Object.assign(new Error(`${code}: injected`), { code }));
     return real(...args);
@@ -51,7 +51,7 @@ while (!fs.existsSync(stop)) {
 process.stdout.write(JSON.stringify({ reads, bad, missing, versions: seen.size }) + '\\n');
 `;
 
-function valueOf(i: number): string {
+function versionText(i: number): string {
   return `${i}:${'x'.repeat(4096)}:${i}`;
 }
 
@@ -95,10 +95,10 @@ describe('FileRenderer: the Kubernetes-style atomic swap', () => {
     const root = await tempDir();
     const dir = join(root, 'out');
     const renderer = await FileRenderer.open({ dir, entries: ['VALUE'] });
-    await renderer.render(snapshotOf({ VALUE: valueOf(0) }, 1));
+    await renderer.render(snapshotOf({ VALUE: versionText(0) }, 1));
     const reader = runProcess(process.execPath, ['-e', READER, join(dir, 'VALUE'), join(root, 'stop')]);
     while (!reader.stdout().includes('reading')) await new Promise((r) => setTimeout(r, 10));
-    for (let i = 1; i <= 1_000; i++) await renderer.render(snapshotOf({ VALUE: valueOf(i) }, i + 1));
+    for (let i = 1; i <= 1_000; i++) await renderer.render(snapshotOf({ VALUE: versionText(i) }, i + 1));
     await writeFile(join(root, 'stop'), '');
     const run = await reader.done;
     assert.equal(run.code, 0, run.stderr);
@@ -106,7 +106,7 @@ describe('FileRenderer: the Kubernetes-style atomic swap', () => {
     assert.ok(result.reads > 0, 'the reader read');
     assert.equal(result.bad, 0, 'no partial or empty read');
     assert.equal(result.missing, 0, `the file never went missing: ${JSON.stringify(result)}`);
-    assert.equal(await readFile(join(dir, 'VALUE'), 'utf8'), valueOf(1_000));
+    assert.equal(await readFile(join(dir, 'VALUE'), 'utf8'), versionText(1_000));
     await renderer.close();
   });
 
