@@ -3,7 +3,7 @@ import type { Logger } from '../types.ts';
 import type { AgentSnapshot, AgentView } from './agent-view.ts';
 import type { NotifyResult } from './change-notifier.ts';
 import type { FileRenderer } from './file-renderer.ts';
-import type { AgentEvent } from './start-agent.ts';
+import type { AgentEvent } from './agent-event.ts';
 
 export interface RenderLoopOptions {
   logger: Logger;

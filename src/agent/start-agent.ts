@@ -5,6 +5,7 @@ import type { Declaration } from '../core/define-secrets.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { Logger, Source } from '../types.ts';
 import type { AgentConfig } from './agent-config.ts';
+import type { AgentEvent } from './agent-event.ts';
 import { AgentView } from './agent-view.ts';
 import { createChangeNotifier } from './change-notifier.ts';
 import { createAgentSource } from './create-agent-source.ts';
@@ -13,11 +14,7 @@ import { type Listening, listen } from './listen.ts';
 import { createReadApi } from './read-api.ts';
 import { RenderLoop } from './render-loop.ts';
 
-/** What the agent reports besides its log lines: renders, their failures, notifications. Never values. */
-export type AgentEvent =
-  | { type: 'rendered'; generation: number; dir: string }
-  | { type: 'render-failed'; generation: number; error: KeyshiftError }
-  | { type: 'notify-failed'; generation: number; error: KeyshiftError };
+export type { AgentEvent } from './agent-event.ts';
 
 export interface StartAgentOptions {
   config: AgentConfig;
