@@ -154,7 +154,9 @@ export function latestOf(secret: SecretRecord): VersionRecord | undefined {
 }
 
 export function versionInfo(name: string, record: VersionRecord): VersionInfo {
-  return { name, version: record.version, state: record.state, createTime: record.createTime };
+  const info: VersionInfo = { name, version: record.version, state: record.state, createTime: record.createTime };
+  if (record.destroyTime !== undefined) info.destroyTime = record.destroyTime;
+  return info;
 }
 
 export function secretInfo(secret: SecretRecord): SecretInfo {

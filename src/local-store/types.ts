@@ -29,6 +29,8 @@ export interface VersionInfo {
   state: VersionState;
   /** ISO 8601. */
   createTime: string;
+  /** ISO 8601, when the version was destroyed; only on destroyed versions. */
+  destroyTime?: string;
 }
 
 export interface SecretInfo {
