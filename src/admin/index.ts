@@ -16,6 +16,6 @@ export { DASHBOARD_CSP, dashboardHtml } from './dashboard/page.ts';
 export { type AdminMetrics, createAdminMetrics } from './metrics.ts';
 export { FailureRateLimiter, type RateLimitOptions } from './rate-limit.ts';
 export { type AdminStatus, type EntryState, entryState } from './routes/status.ts';
-export { type AdminToken, type AuthResult, createTokenAuth, type TokenAuth, type TokenAuthOptions } from './token-auth.ts';
+export { type AdminToken, type AuthResult, createTokenAuth, type TokenAuth, type TokenAuthOptions } from '../http/token-auth.ts';
 export type { AdminManager, AdminRequestInfo, SnapshotManager } from './types.ts';
 export { type UsageSnapshot, UsageMeter } from './usage-meter.ts';

@@ -1,4 +1,4 @@
-export { crc32c } from './_crc32c.ts';
+export { crc32c } from '../gcp/crc32c.ts';
 export { type FaultCode, FaultInjector, type FaultRule, type FaultTarget } from './fault-injection.ts';
 export {
   type PushFailure,

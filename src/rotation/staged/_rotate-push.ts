@@ -5,9 +5,10 @@
  * rotation reminder. It answers 204 once the rotation has started: the rotation
  * records its own progress and failures in the store, and the scheduler retries.
  */
-import { DEFAULT_PUSH_MAX_BODY_BYTES } from '../constants.ts';
-import { readBody } from '../admin/_read-body.ts';
-import { createTokenAuth } from '../admin/token-auth.ts';
+import { DEFAULT_PUSH_MAX_BODY_BYTES } from '../../constants.ts';
+import { SECRET_RESOURCE } from '../../gcp/resource-names.ts';
+import { readBody } from '../../http/read-body.ts';
+import { createPushTokenCheck } from '../../http/push-token.ts';
 
 /** A SECRET_ROTATE notification as the scheduler acts on it. */
 export interface RotateNotification {
@@ -24,8 +25,6 @@ export interface RotatePushOptions {
   /** Largest body accepted. Default 64 KiB. */
   maxBodyBytes?: number;
 }
-
-const SECRET_RESOURCE = /^projects\/[^/\s]{1,100}\/(?:locations\/[^/\s]{1,100}\/)?secrets\/[A-Za-z0-9_-]{1,255}$/;
 
 const reply = (status: number, error?: string): Response =>
   error === undefined ? new Response(null, { status }) : Response.json({ error }, { status });
@@ -55,15 +54,14 @@ export function parseRotateEnvelope(text: string): RotateNotification | 'ignore'
 }
 
 export function rotatePushHandler(options: RotatePushOptions, onRotate: (notification: RotateNotification) => void): (request: Request) => Promise<Response> {
-  const auth = createTokenAuth(options.token);
+  const checkToken = createPushTokenCheck(options.token);
   const maxBytes = options.maxBodyBytes ?? DEFAULT_PUSH_MAX_BODY_BYTES;
   return async (request) => {
     if (request.method !== 'POST') return new Response(null, { status: 405, headers: { allow: 'POST' } });
-    const query = new URL(request.url).searchParams.get('token');
-    const verdict = auth.check(query === null ? request.headers.get('authorization') : `Bearer ${query}`);
+    const verdict = checkToken(request);
     if (!verdict.ok) {
       await request.body?.cancel().catch(() => {});
-      return reply(verdict.status === 403 ? 403 : 401, verdict.status === 403 ? 'push credentials are wrong' : 'push credentials are missing');
+      return reply(verdict.status, verdict.error);
     }
     const body = await readBody(request, maxBytes);
     if (!body.ok) return reply(body.status, body.message);

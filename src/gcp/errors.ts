@@ -3,7 +3,7 @@
  * the resource path are kept: the service's message can carry the caller's identity
  * and request data, so it is never copied (F4).
  */
-import { GrpcCode, grpcCodeName } from '../emulator/_grpc-codes.ts';
+import { GrpcCode, grpcCodeName } from './grpc-codes.ts';
 import { type ErrorCode, ErrorCodes, KeyshiftError } from '../errors.ts';
 
 /** Where a failed call came from, for messages and details. */

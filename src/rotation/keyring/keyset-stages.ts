@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { KEYRING_MIN_KEY_BYTES } from '../constants.ts';
-import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import { KEYRING_MIN_KEY_BYTES } from '../../constants.ts';
+import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import { KEYSET_FORMAT, KID_PATTERN, type Keyset, parseKeyset, type StoredKey } from './keyset.ts';
 
 /**

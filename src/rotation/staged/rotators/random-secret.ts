@@ -6,8 +6,8 @@
  *   runner.run('ADMIN_API_TOKEN', randomSecret({ length: 48 }));
  */
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_RANDOM_SECRET_LENGTH } from '../../constants.ts';
-import { ErrorCodes, KeyshiftError } from '../../errors.ts';
+import { DEFAULT_RANDOM_SECRET_LENGTH } from '../../../constants.ts';
+import { ErrorCodes, KeyshiftError } from '../../../errors.ts';
 import type { PendingContext, Rotator } from '../rotator.ts';
 
 /** Named alphabets; every one is safe in URLs, headers and shell words. */

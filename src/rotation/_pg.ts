@@ -1,4 +1,12 @@
+/** What keyshift uses of the `pg` module (an optional peer): its shape, and its errors read as SQLSTATEs. */
+import type { Client, Pool } from 'pg';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
+
+/** What the pool needs of the `pg` module, imported lazily by the pool factory (an optional peer). */
+export interface PgModule {
+  readonly Pool: typeof Pool;
+  readonly Client: typeof Client;
+}
 
 /** SQLSTATEs a server answers when it refuses the credentials (RDS Proxy answers 28000). */
 const AUTH_STATES: ReadonlySet<string> = new Set(['28P01', '28000']);

@@ -1,4 +1,4 @@
-import { type BackoffOptions, backoffDelay } from '../core/schedule.ts';
+import { type BackoffOptions, backoffDelay } from '../../core/schedule.ts';
 
 const MINUTE_MS = 60_000;
 

@@ -9,143 +9,31 @@
  *   const runner = createRotationRunner({ store });
  *   const result = await runner.run('WEBHOOK_SECRET', randomSecret({ length: 48 }));
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { DEFAULT_ROTATION_LEASE_MS } from '../constants.ts';
-import { stderrLogger, silentLogger } from '../core/logger.ts';
-import { DEFAULT_POLICY } from '../core/policy.ts';
-import { ErrorCodes, KeyshiftError } from '../errors.ts';
-import type { Disposer, Logger } from '../types.ts';
-import { RotationEmitter } from './_emitter.ts';
+import { DEFAULT_ROTATION_LEASE_MS } from '../../constants.ts';
+import { stderrLogger, silentLogger } from '../../core/logger.ts';
+import { DEFAULT_POLICY } from '../../core/policy.ts';
+import { ErrorCodes, KeyshiftError } from '../../errors.ts';
+import type { Disposer, Logger } from '../../types.ts';
+import { RotationEmitter } from '../_emitter.ts';
 import { RotationLease } from './_rotation-lock.ts';
 import {
   ensureSecret,
   pendingSecretName,
-  type RotationStage,
   type RotationState,
   type RotationStore,
   readRecord,
   readState,
 } from './_rotation-state.ts';
 import { type RotationSteps, runStages } from './_rotation-steps.ts';
+import type { RotationEvents, RotationResult } from './rotation-result.ts';
+import type { Rotator } from './rotator.ts';
 
 export type { LastRotation, RotationFailure, RotationStage, RotationState, RotationStore } from './_rotation-state.ts';
+export type { RotationEvents, RotationOutcome, RotationResult } from './rotation-result.ts';
+export type { FinishedContext, PendingContext, RotationContext, RotationValue, Rotator } from './rotator.ts';
 export { isPendingSecret, pendingSecretName, readLastRotation, readRecord, readState } from './_rotation-state.ts';
-
-/** A version's value, decoded on demand. Do not keep it past the step. */
-export interface RotationValue {
-  readonly version: number;
-  readonly bytes: Uint8Array;
-  /** The bytes as UTF-8 text. */
-  text(): string;
-}
-
-export interface RotationContext {
-  /** The secret being rotated. */
-  readonly name: string;
-  /** Stable across every attempt of this rotation. */
-  readonly rotationId: string;
-  /** 1 for the first attempt, 2 for the first retry... */
-  readonly attempt: number;
-  /** The version served when the rotation started (after any publish); undefined when the secret had none. */
-  readonly current: RotationValue | undefined;
-  /** The store, for rotators that keep a companion entry (the role of alternating users). */
-  readonly store: RotationStore;
-  /** Aborted when the runner is closed or the caller gives up. */
-  readonly signal: AbortSignal;
-  readonly logger: Logger;
-  /**
-   * Puts a version that readers serve at once (a keyring with a verify-only key added),
-   * conditional on nobody else having written since. Resolves its number; the rotation's
-   * base moves to it.
-   */
-  publish(value: Uint8Array | string): Promise<number>;
-}
-
-export interface PendingContext extends RotationContext {
-  /** The value the create step made, read back from the store. */
-  readonly pending: RotationValue;
-}
-
-/** The cleanup stage's context: `current` is the version the finish put. */
-export interface FinishedContext extends PendingContext {
-  /** The version the finish stage put. */
-  readonly version: number;
-  /** The version it replaced (0: none). */
-  readonly previousVersion: number;
-  /** The value it replaced (the old credential to revoke); undefined when none, or disabled since. */
-  readonly previous: RotationValue | undefined;
-}
-
-/**
- * The steps of one kind of rotation. Every step may run more than once (a retry
- * resumes at the step that failed), so each must be idempotent. A step signals
- * failure by throwing; a KeyshiftError keeps its code, anything else is wrapped.
- */
-export interface Rotator {
-  /** A short fixed name ('random-secret', 'pg-password'): only the same kind resumes a rotation. */
-  readonly kind: string;
-  /** Makes the next value. It is stored encrypted as pending; no reader serves it yet. */
-  create(ctx: RotationContext): Promise<Uint8Array | string>;
-  /** Makes the pending value accepted where it is checked. Default: nothing to do. */
-  set?(ctx: PendingContext): Promise<void>;
-  /** Proves the pending value works. Default: nothing to prove. */
-  test?(ctx: PendingContext): Promise<void>;
-  /** Runs just before the new version is put; may return the value to put instead of the pending one (deterministically). */
-  finish?(ctx: PendingContext): Promise<Uint8Array | string | undefined>;
-  /**
-   * True when `latest` is what this rotation's finish put: a finish re-run after a crash
-   * finds its own version. Default: the same bytes as the value the finish would put
-   * (give this when `finish` makes a value with a time in it).
-   */
-  recognise?(latest: RotationValue, ctx: PendingContext): boolean;
-  /** Runs `cleanupAfterMs` after the finish: revoke the old credential, retire the old key. */
-  cleanup?(ctx: FinishedContext): Promise<void>;
-  /** The overlap before cleanup, in ms. Default 0. */
-  readonly cleanupAfterMs?: number;
-}
-
-/** Why a run did nothing, or how it ended. */
-export type RotationOutcome =
-  /** A new version is served (and the cleanup, if any, ran or is scheduled). */
-  | 'finished'
-  /** The new version is served; the cleanup waits for its overlap to pass (`retryAt`). */
-  | 'waiting'
-  /** Another runner holds the rotation's lease (`heldBy`, `retryAt`). */
-  | 'busy'
-  /** The condition was not met: the secret was rotated since (`version`). */
-  | 'skipped'
-  /** A step failed (`stage`, `error`); the current version stays, the next run resumes there. */
-  | 'failed';
-
-export interface RotationResult {
-  name: string;
-  outcome: RotationOutcome;
-  rotationId?: string;
-  /** The stage that failed, or the stage reached. */
-  stage?: RotationStage;
-  /** The version now served (finished, waiting), or the one that made the run skip. */
-  version?: number;
-  previousVersion?: number;
-  attempts?: number;
-  error?: KeyshiftError;
-  heldBy?: string;
-  /** Wall-clock ms when a run can do more (busy: the lease ends; waiting: the overlap ends). */
-  retryAt?: number;
-  durationMs: number;
-}
-
-/** What a runner reports; no payload carries a value. */
-export interface RotationEvents {
-  /** A stage completed. */
-  stage: { name: string; rotationId: string; stage: RotationStage; durationMs: number };
-  /** A new version is served. */
-  finished: { name: string; rotationId: string; version: number; previousVersion: number; attempts: number; durationMs: number };
-  /** A step failed; the current version stays in service. */
-  failed: { name: string; rotationId: string; stage: RotationStage; attempts: number; error: KeyshiftError };
-  /** The one alert per failed attempt: what happened and what to do. */
-  alert: { name: string; rotationId: string; stage: RotationStage; code: string; message: string };
-}
 
 /** When a new rotation may start. A rotation already under way always resumes. */
 export interface RotationCondition {
@@ -264,7 +152,3 @@ export function refuseNeverRotated(name: string): void {
   }
 }
 
-/** Constant-time equality of two values (a finish that crashed after its put is recognised by its value). */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && timingSafeEqual(a, b);
-}

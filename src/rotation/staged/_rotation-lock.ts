@@ -6,8 +6,8 @@
  * Every stage renews the lease the same way; a failure releases it, so the next
  * attempt (from any process) resumes at once; a crashed runner's lease simply expires.
  */
-import { ErrorCodes, KeyshiftError } from '../errors.ts';
-import type { SecretInfo } from '../local-store/index.ts';
+import { ErrorCodes, KeyshiftError } from '../../errors.ts';
+import type { SecretInfo } from '../../local-store/index.ts';
 import { type LastRotation, type RotationState, type RotationStore, readState, withState } from './_rotation-state.ts';
 
 /** The record changed hands while we held it (our lease expired and another runner took over). */

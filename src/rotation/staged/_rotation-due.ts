@@ -5,7 +5,7 @@
  * allowed window (UTC hours, optionally some weekdays only).
  */
 import { createHash } from 'node:crypto';
-import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 
 /** When rotations may run, in UTC. `startHour` 22 and `endHour` 4 wrap past midnight. */
 export interface RotationWindow {

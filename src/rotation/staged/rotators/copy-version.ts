@@ -4,7 +4,7 @@
  * conditional write and records as any rotation. (Disabling the bad version alone does
  * not roll readers back: they keep their last-known-good value, the bad one, and alert.)
  */
-import { ErrorCodes, KeyshiftError } from '../../errors.ts';
+import { ErrorCodes, KeyshiftError } from '../../../errors.ts';
 import { readLastRotation, readRecord } from '../_rotation-state.ts';
 import type { RotationContext, Rotator } from '../rotator.ts';
 

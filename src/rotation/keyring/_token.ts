@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { KEYRING_MAX_TOKEN_BYTES } from '../constants.ts';
+import { KEYRING_MAX_TOKEN_BYTES } from '../../constants.ts';
 
 /**
  * The token format: `v1.<kid>.<exp>.<payload>.<mac>`, where `exp` is the expiry in

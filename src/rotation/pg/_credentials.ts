@@ -1,7 +1,7 @@
-import type { EntryInfo } from '../core/define-secrets.ts';
-import { reveal } from '../core/redacted.ts';
-import { ErrorCodes, KeyshiftError } from '../errors.ts';
-import { entryOf, type RotationHost, versionsOf } from './_host.ts';
+import type { EntryInfo } from '../../core/define-secrets.ts';
+import { reveal } from '../../core/redacted.ts';
+import { ErrorCodes, KeyshiftError } from '../../errors.ts';
+import { entryOf, type RotationHost, versionsOf } from '../_host.ts';
 import type { GenerationCredentials } from './_pool-generation.ts';
 
 const OWNER = 'createRotatingPool()';

@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { KEYRING_MIN_KEY_BYTES } from '../constants.ts';
-import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import { KEYRING_MIN_KEY_BYTES } from '../../constants.ts';
+import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 
 /** The `format` every keyset carries. */
 export const KEYSET_FORMAT = 'keyshift.hmac-keyset.v1';

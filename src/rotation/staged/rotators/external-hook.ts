@@ -18,7 +18,7 @@
  * hook's errors are wrapped: their messages (which may echo a key) are never logged.
  */
 import type { FinishedContext, PendingContext, RotationContext, Rotator } from '../rotator.ts';
-import { ErrorCodes, KeyshiftError } from '../../errors.ts';
+import { ErrorCodes, KeyshiftError } from '../../../errors.ts';
 
 export interface ExternalHookOptions {
   /** The provider, in records and alerts: letters, digits and dashes ('changenow'). */

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_VERIFY_ROTATION_DEADLINE_MS, DEFAULT_VERIFY_ROTATION_POLL_MS } from '../constants.ts';
+import { DEFAULT_VERIFY_ROTATION_DEADLINE_MS, DEFAULT_VERIFY_ROTATION_POLL_MS } from '../../constants.ts';
 
 export interface VerifyRotationOptions {
   /** The entry's store name (an entry matches when its `key` or its `name` equals it). */

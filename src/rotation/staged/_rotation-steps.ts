@@ -5,21 +5,14 @@
  * is recorded before the next starts; a failure is recorded with its stage and the
  * lease released, so any process resumes there.
  */
-import { ErrorCodes, KeyshiftError } from '../errors.ts';
-import type { Logger } from '../types.ts';
-import type { RotationEmitter } from './_emitter.ts';
+import { timingSafeEqual } from 'node:crypto';
+import { ErrorCodes, KeyshiftError } from '../../errors.ts';
+import type { Logger } from '../../types.ts';
+import type { RotationEmitter } from '../_emitter.ts';
 import { isConflict, LeaseLost, type RotationLease } from './_rotation-lock.ts';
 import type { RotationStage, RotationStore } from './_rotation-state.ts';
-import {
-  type FinishedContext,
-  type PendingContext,
-  type RotationContext,
-  type RotationEvents,
-  type RotationResult,
-  type RotationValue,
-  type Rotator,
-  sameBytes,
-} from './rotator.ts';
+import type { RotationEvents, RotationResult } from './rotation-result.ts';
+import type { FinishedContext, PendingContext, RotationContext, RotationValue, Rotator } from './rotator.ts';
 
 export interface RotationSteps {
   store: RotationStore;
@@ -208,4 +201,9 @@ async function setAliases(steps: RotationSteps, name: string, aliases: Record<st
     }
   }
   steps.logger.warn({ secret: name }, 'the current and previous aliases could not be moved; the new version is served all the same');
+}
+
+/** Constant-time equality of two values (a finish that crashed after its put is recognised by its value). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && timingSafeEqual(a, b);
 }

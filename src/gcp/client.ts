@@ -1,6 +1,8 @@
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
-import type { GcpClientOptions } from './gcp-secret-manager.ts';
+
+/** The official client's constructor options (apiEndpoint, port, sslCreds, credentials, projectId...). */
+export type GcpClientOptions = NonNullable<ConstructorParameters<typeof SecretManagerServiceClient>[0]>;
 
 /**
  * Creates the official Secret Manager client, imported on first use: it is an optional

@@ -3,17 +3,17 @@ import {
   DEFAULT_KEYRING_CLOCK_SKEW_MS,
   DEFAULT_KEYRING_TOKEN_TTL_MS,
   DEFAULT_KEYRING_UNKNOWN_KID_COOLDOWN_MS,
-} from '../constants.ts';
-import { systemClock } from '../core/clock.ts';
-import type { Keyshift } from '../core/create-keyshift.ts';
-import type { Declaration } from '../core/define-secrets.ts';
-import { stderrLogger, silentLogger } from '../core/logger.ts';
-import { findViolation } from '../core/policy.ts';
-import { reveal } from '../core/redacted.ts';
-import { ErrorCodes, KeyshiftError, PolicyError } from '../errors.ts';
-import type { Clock, Disposer, Logger } from '../types.ts';
-import { RotationEmitter } from './_emitter.ts';
-import { entryOf, hostOf, type RotationHost, versionsOf } from './_host.ts';
+} from '../../constants.ts';
+import { systemClock } from '../../core/clock.ts';
+import type { Keyshift } from '../../core/create-keyshift.ts';
+import type { Declaration } from '../../core/define-secrets.ts';
+import { stderrLogger, silentLogger } from '../../core/logger.ts';
+import { findViolation } from '../../core/policy.ts';
+import { reveal } from '../../core/redacted.ts';
+import { ErrorCodes, KeyshiftError, PolicyError } from '../../errors.ts';
+import type { Clock, Disposer, Logger } from '../../types.ts';
+import { RotationEmitter } from '../_emitter.ts';
+import { entryOf, hostOf, type RotationHost, versionsOf } from '../_host.ts';
 import { decodePayload, encodeToken, macOf, parseToken, sameMac } from './_token.ts';
 import { type KeyState, KeysetError, parseKeyset, type RingKey } from './keyset.ts';
 

@@ -1,10 +1,5 @@
-import type { Client, ClientConfig, Pool, PoolClient, PoolConfig } from 'pg';
-
-/** What the pool needs of the `pg` module, imported lazily by the pool factory (an optional peer). */
-export interface PgModule {
-  readonly Pool: typeof Pool;
-  readonly Client: typeof Client;
-}
+import type { ClientConfig, Pool, PoolClient, PoolConfig } from 'pg';
+import type { PgModule } from '../_pg.ts';
 
 /** One set of credentials, read from one consistent snapshot of the manager. */
 export interface GenerationCredentials {

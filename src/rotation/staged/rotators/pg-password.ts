@@ -14,10 +14,9 @@
  *   the password secret; live sessions of the other role are never touched.
  */
 import type { ClientConfig } from 'pg';
-import { DEFAULT_PG_PASSWORD_LENGTH } from '../../constants.ts';
-import { ErrorCodes, KeyshiftError } from '../../errors.ts';
-import type { PgModule } from '../_pool-generation.ts';
-import { isAuthFailure, sqlState } from '../_pg-errors.ts';
+import { DEFAULT_PG_PASSWORD_LENGTH } from '../../../constants.ts';
+import { ErrorCodes, KeyshiftError } from '../../../errors.ts';
+import { isAuthFailure, type PgModule, sqlState } from '../../_pg.ts';
 import type { PendingContext, RotationContext, Rotator } from '../rotator.ts';
 import { scramVerifier } from './_scram-verifier.ts';
 import { ALPHABETS, randomString } from './random-secret.ts';

@@ -13,13 +13,13 @@ import {
   DEFAULT_ROTATION_CHECK_INTERVAL_MS,
   DEFAULT_ROTATION_JITTER,
   DEFAULT_ROTATION_RETRY_MS,
-} from '../constants.ts';
-import { systemClock } from '../core/clock.ts';
-import { stderrLogger, silentLogger } from '../core/logger.ts';
-import { ErrorCodes, KeyshiftError } from '../errors.ts';
-import type { SecretInfo } from '../local-store/index.ts';
-import type { Clock, Disposer, Logger, TimerHandle } from '../types.ts';
-import { RotationEmitter } from './_emitter.ts';
+} from '../../constants.ts';
+import { systemClock } from '../../core/clock.ts';
+import { stderrLogger, silentLogger } from '../../core/logger.ts';
+import { ErrorCodes, KeyshiftError } from '../../errors.ts';
+import type { SecretInfo } from '../../local-store/index.ts';
+import type { Clock, Disposer, Logger, TimerHandle } from '../../types.ts';
+import { RotationEmitter } from '../_emitter.ts';
 import { assertWindow, dueAt, nextOpen, type RotationWindow } from './_rotation-due.ts';
 import { type RotateNotification, type RotatePushOptions, rotatePushHandler } from './_rotate-push.ts';
 import { readRecord, readState } from './_rotation-state.ts';
@@ -31,7 +31,7 @@ import {
   type RotationRunner,
   type RotationStore,
   type Rotator,
-} from './rotator.ts';
+} from './rotation-runner.ts';
 
 export type { RotationWindow } from './_rotation-due.ts';
 export type { RotateNotification, RotatePushOptions } from './_rotate-push.ts';

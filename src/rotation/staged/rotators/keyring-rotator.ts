@@ -9,15 +9,15 @@
  * - cleanup, after the overlap: keys past it are retired (their material dropped).
  * The wallet key never goes through here: the keyring refuses `*_PRIVATE_KEY` entries.
  */
-import { DEFAULT_KEYRING_PROPAGATION_TIMEOUT_MS, DEFAULT_VERIFY_ROTATION_POLL_MS } from '../../constants.ts';
-import { createKeyshift } from '../../core/create-keyshift.ts';
-import { defineSecrets } from '../../core/define-secrets.ts';
-import { t } from '../../core/codecs/index.ts';
-import { ErrorCodes, KeyshiftError } from '../../errors.ts';
-import { memorySource } from '../../sources/memory.ts';
-import { addKey, createKeyset, promoteKey, retireKeys } from '../keyset-stages.ts';
-import { type Keyset, serializeKeyset } from '../keyset.ts';
-import { createHmacKeyring } from '../hmac-keyring.ts';
+import { DEFAULT_KEYRING_PROPAGATION_TIMEOUT_MS, DEFAULT_VERIFY_ROTATION_POLL_MS } from '../../../constants.ts';
+import { createKeyshift } from '../../../core/create-keyshift.ts';
+import { defineSecrets } from '../../../core/define-secrets.ts';
+import { t } from '../../../core/codecs/index.ts';
+import { ErrorCodes, KeyshiftError } from '../../../errors.ts';
+import { memorySource } from '../../../sources/memory.ts';
+import { addKey, createKeyset, promoteKey, retireKeys } from '../../keyring/keyset-stages.ts';
+import { type Keyset, serializeKeyset } from '../../keyring/keyset.ts';
+import { createHmacKeyring } from '../../keyring/hmac-keyring.ts';
 import { servedVersions } from '../rotation-verifier.ts';
 import type { PendingContext, RotationValue, Rotator } from '../rotator.ts';
 

@@ -7,23 +7,22 @@ import {
   DEFAULT_PG_SETTLE_MS,
   PG_AUTH_MAX_ATTEMPTS_PER_MINUTE,
   PG_AUTH_MAX_RETRIES,
-} from '../constants.ts';
-import type { Keyshift } from '../core/create-keyshift.ts';
-import type { Declaration, DynamicKeys } from '../core/define-secrets.ts';
-import { stderrLogger, silentLogger } from '../core/logger.ts';
-import type { BackoffOptions } from '../core/schedule.ts';
-import { ErrorCodes, KeyshiftError } from '../errors.ts';
-import type { Disposer, Logger } from '../types.ts';
+} from '../../constants.ts';
+import type { Keyshift } from '../../core/create-keyshift.ts';
+import type { Declaration, DynamicKeys } from '../../core/define-secrets.ts';
+import { stderrLogger, silentLogger } from '../../core/logger.ts';
+import type { BackoffOptions } from '../../core/schedule.ts';
+import { ErrorCodes, KeyshiftError } from '../../errors.ts';
+import type { Disposer, Logger } from '../../types.ts';
 import { AuthPacer } from './_auth-pacer.ts';
 import { type CredentialEntries, credentialEntries, readCredentials, sameCredentials } from './_credentials.ts';
-import { RotationEmitter } from './_emitter.ts';
-import { hostOf, type RotationHost } from './_host.ts';
-import { connectError, connectTimeout, isAuthFailure, isConnectTimeout, sqlState } from './_pg-errors.ts';
+import { RotationEmitter } from '../_emitter.ts';
+import { hostOf, type RotationHost } from '../_host.ts';
+import { connectError, connectTimeout, isAuthFailure, isConnectTimeout, type PgModule, sqlState } from '../_pg.ts';
 import {
   type GenerationCredentials,
   GenerationFrozen,
   GenerationGone,
-  type PgModule,
   PoolGeneration,
 } from './_pool-generation.ts';
 

@@ -8,8 +8,8 @@
  * wake every instance watching it for nothing, and could hold back its refresh of the
  * new version by the core's minimum refresh interval.
  */
-import { ErrorCodes, KeyshiftError } from '../errors.ts';
-import type { LocalStore, SecretInfo } from '../local-store/index.ts';
+import { ErrorCodes, KeyshiftError } from '../../errors.ts';
+import type { LocalStore, SecretInfo } from '../../local-store/index.ts';
 
 /** The part of the local store a rotation uses. */
 export type RotationStore = Pick<

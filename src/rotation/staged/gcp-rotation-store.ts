@@ -31,13 +31,13 @@
  * (metadata, annotations, aliases), e.g. roles/secretmanager.admin on the rotated secrets.
  */
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
-import { crc32c } from '../emulator/_crc32c.ts';
-import { GrpcCode, grpcCodeName } from '../emulator/_grpc-codes.ts';
-import { type ErrorCode, ErrorCodes, KeyshiftError } from '../errors.ts';
-import type { AccessResult, SecretInfo, SecretMeta, SecretPatch, VersionInfo, VersionState } from '../local-store/index.ts';
-import { newSecretManagerClient } from '../sources/_gcp-client.ts';
-import { classifyTransport, grpcCodeOf } from '../sources/_gcp-errors.ts';
-import type { GcpClientOptions } from '../sources/gcp-secret-manager.ts';
+import { crc32c } from '../../gcp/crc32c.ts';
+import { GrpcCode, grpcCodeName } from '../../gcp/grpc-codes.ts';
+import { type ErrorCode, ErrorCodes, KeyshiftError } from '../../errors.ts';
+import type { AccessResult, SecretInfo, SecretMeta, SecretPatch, VersionInfo, VersionState } from '../../local-store/index.ts';
+import { type GcpClientOptions, newSecretManagerClient } from '../../gcp/client.ts';
+import { classifyTransport, grpcCodeOf } from '../../gcp/errors.ts';
+import { ALIAS, PROJECT_ID, SECRET_ID, VERSION_ID } from '../../gcp/resource-names.ts';
 import type { RotationStore } from './_rotation-state.ts';
 
 /** The annotation `extra` is kept in, as JSON. */
@@ -47,8 +47,6 @@ export const GCP_MAX_ANNOTATIONS_BYTES = 16 * 1024;
 /** Secret Manager's payload limit. */
 const MAX_PAYLOAD_BYTES = 64 * 1024;
 const DEFAULT_TIMEOUT_MS = 10_000;
-const SECRET_ID = /^[A-Za-z0-9_-]{1,255}$/;
-const ALIAS = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 
 export interface GcpRotationStoreOptions {
   /** Project id or number. Default: `GOOGLE_CLOUD_PROJECT`, then `GCLOUD_PROJECT`; one is required. */
@@ -134,7 +132,7 @@ export function gcpRotationStore(options: GcpRotationStoreOptions = {}): GcpRota
   if (options.client && options.clientOptions) throw invalid('give either client or clientOptions, not both');
   const project = options.project ?? process.env.GOOGLE_CLOUD_PROJECT ?? process.env.GCLOUD_PROJECT;
   if (!project) throw invalid('no project: set the project option or GOOGLE_CLOUD_PROJECT');
-  if (!/^[A-Za-z0-9.:-]{1,100}$/.test(project)) throw invalid('project must be an id or a number, not a path');
+  if (!PROJECT_ID.test(project)) throw invalid('project must be an id or a number, not a path');
   const call: Call = { timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, retry: null };
   let client: Promise<SecretManagerServiceClient> | undefined;
   let closed = false;
@@ -345,7 +343,7 @@ export function gcpRotationStore(options: GcpRotationStoreOptions = {}): GcpRota
 
   async function access(name: string, version: string | number = 'latest', limits: { maxBytes?: number } = {}): Promise<AccessResult> {
     const selector = String(version);
-    if (!/^(latest|[1-9][0-9]{0,15}|[A-Za-z][A-Za-z0-9_-]{0,62})$/.test(selector)) throw invalid(`secret ${name}: invalid version ${selector.slice(0, 20)}`, name);
+    if (!VERSION_ID.test(selector)) throw invalid(`secret ${name}: invalid version ${selector.slice(0, 20)}`, name);
     const resource = `${secretPath(name)}/versions/${selector}`;
     const [response] = await run(name, 'AccessSecretVersion', resource, (sm) => sm.accessSecretVersion({ name: resource }, call));
     const number = versionNumberOf(response.name);
