@@ -3,7 +3,7 @@
  * INVALID_ARGUMENT: labels, annotations, version aliases. Messages name the key
  * (cut short), never a value.
  */
-import { ALIAS } from './_resource-names.ts';
+import { ALIAS } from '../gcp/resource-names.ts';
 import { invalidArgument } from './_status.ts';
 
 /** Label keys: a lowercase letter first, then lowercase letters, digits, _ and -; 1-63 characters. */
