@@ -79,7 +79,8 @@ export function versionMessage(secret: SecretName, info: VersionInfo, owner?: Se
   return {
     name: versionPath(secret, info.version),
     createTime: timestamp(info.createTime),
-    state: info.state.toUpperCase() as VersionStateName,
+    // Secret Manager has no damaged state: a damaged version is shown disabled (reading it fails either way).
+    state: (info.state === 'damaged' ? 'DISABLED' : info.state.toUpperCase()) as VersionStateName,
     ...(info.destroyTime === undefined ? {} : { destroyTime: timestamp(info.destroyTime) }),
     replicationStatus: replicationStatusOf(owner),
     etag: versionEtag(info),

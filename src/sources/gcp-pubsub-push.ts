@@ -19,6 +19,12 @@ import { classifySecretEvent, createNotificationSink, type NotificationTargetOpt
 
 export type { InvalidationTarget, SecretEvent } from './_gcp-secret-events.ts';
 
+/** This part's defaults and limits. */
+export {
+  DEFAULT_PUSH_DEDUPE_SIZE,
+  DEFAULT_PUSH_MAX_BODY_BYTES,
+} from '../constants.ts';
+
 /** `source` or `onInvalidate` (+ `entriesFor`), `dedupeSize`: see NotificationTargetOptions. */
 export interface GcpPubSubPushOptions extends NotificationTargetOptions {
   /**

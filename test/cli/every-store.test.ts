@@ -178,20 +178,20 @@ describe('CLI on every store: local, gcp://PROJECT, aws://REGION', () => {
 
   it('a permission denied on one command: exit 1, KS_ERR_SOURCE_DENIED, nothing written (gcp and aws)', async () => {
     const gcp = targets.find((x) => x.kind === 'gcp')!;
-    await run(gcp, ['put', 'DENIED'], 'fake-denied-one');
+    await run(gcp, ['put', 'BLOCKED_KEY'], 'fake-denied-one');
     emulator.faults.inject('AddSecretVersion', { code: 'PERMISSION_DENIED', times: 1 });
-    const denied = await run(gcp, ['put', 'DENIED'], 'fake-denied-two');
+    const denied = await run(gcp, ['put', 'BLOCKED_KEY'], 'fake-denied-two');
     assert.equal(denied.code, 1);
     assert.match(denied.stderr, /KS_ERR_SOURCE_DENIED: .*denied/);
-    assert.equal((json((await run(gcp, ['versions', 'DENIED', '--json'])).stdout) as unknown[]).length, 1);
+    assert.equal((json((await run(gcp, ['versions', 'BLOCKED_KEY', '--json'])).stdout) as unknown[]).length, 1);
 
     const awsTarget = targets.find((x) => x.kind === 'aws')!;
-    await run(awsTarget, ['put', 'DENIED'], 'fake-denied-one');
+    await run(awsTarget, ['put', 'BLOCKED_KEY'], 'fake-denied-one');
     aws.inject({ operation: 'PutSecretValue', error: 'AccessDeniedException', times: 1 });
-    const awsDenied = await run(awsTarget, ['put', 'DENIED'], 'fake-denied-two');
+    const awsDenied = await run(awsTarget, ['put', 'BLOCKED_KEY'], 'fake-denied-two');
     assert.equal(awsDenied.code, 1);
     assert.match(awsDenied.stderr, /KS_ERR_SOURCE_DENIED: .*secretsmanager:PutSecretValue/);
-    assert.equal((json((await run(awsTarget, ['versions', 'DENIED', '--json'])).stdout) as unknown[]).length, 1);
+    assert.equal((json((await run(awsTarget, ['versions', 'BLOCKED_KEY', '--json'])).stdout) as unknown[]).length, 1);
     for (const r of [denied, awsDenied]) assert.ok(!r.stderr.includes('fake-denied'));
   });
 

@@ -8,6 +8,7 @@ import { env } from '../../src/sources/env.ts';
 import { fallbackChain } from '../../src/sources/fallback-chain.ts';
 import { fileSource } from '../../src/sources/file.ts';
 import { memorySource } from '../../src/testing/index.ts';
+import { holdOpen } from '../_hold-open.ts';
 import { testSource } from './_conformance.ts';
 
 testSource('env', {
@@ -67,8 +68,7 @@ describe('Source: file', () => {
     await writeFile(join(dir, '..v2', 'API_KEY'), 'two\n');
     await symlink('..v2', join(dir, '..data_tmp'));
     await rename(join(dir, '..data_tmp'), join(dir, '..data')); // the atomic swap kubelet does
-    const keepAlive = setInterval(() => {}, 1_000); // the watcher is unref'd: hold the loop while waiting
-    await changed.finally(() => clearInterval(keepAlive));
+    await holdOpen(changed); // the watcher is unref'd
     assert.equal(ks.get('API_KEY').reveal(), 'two');
     await ks.close();
     await rm(dir, { recursive: true, force: true });

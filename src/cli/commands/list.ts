@@ -5,7 +5,19 @@ import { ExitCode, defineCommand } from '../_command.ts';
 import { formatTable, writeJson } from '../_output.ts';
 import { cliStoreDir, parseStoreSpec, withCliStore } from '../_store.ts';
 
-/** `keyshift list`: every secret with its latest version and count; no values. An absent store lists nothing. */
+/** What is damaged in one secret, for the table: "metadata", "v3", "metadata, v2 v5", or "-". */
+function damageOf(secret: SecretInfo): string {
+  const { damage } = secret;
+  if (damage === undefined) return '-';
+  const parts = [...(damage.metadata ? ['metadata'] : []), ...(damage.versions.length > 0 ? [damage.versions.map((v) => `v${v}`).join(' ')] : [])];
+  return parts.join(', ') || 'yes';
+}
+
+/**
+ * `keyshift list`: every secret with its latest version and count; no values. An absent
+ * store lists nothing. A damaged secret is listed (a DAMAGED column, `damage` in --json),
+ * named on stderr, and makes the exit code 1.
+ */
 export const list = defineCommand({
   name: 'list',
   summary: 'list the secrets in the store (names and versions, never values)',
@@ -21,6 +33,7 @@ export const list = defineCommand({
       if (!local || !(error instanceof KeyshiftError) || error.code !== ErrorCodes.SOURCE_NOT_FOUND) throw error;
       secrets = [];
     }
+    const damaged = secrets.filter((s) => s.damage !== undefined);
     if (values.json) {
       writeJson(io, secrets);
     } else if (secrets.length === 0) {
@@ -28,9 +41,18 @@ export const list = defineCommand({
       const where = spec.kind === 'local' ? cliStoreDir(values.store, io) : spec.kind === 'gcp' ? `gcp://${spec.project}` : `aws://${spec.region}`;
       io.stdout.write(`no secrets in ${where}\n`);
     } else {
-      const rows = secrets.map((s) => [s.name, s.latest === undefined ? '-' : String(s.latest), String(s.versionCount), s.createTime]);
-      io.stdout.write(formatTable(['NAME', 'LATEST', 'VERSIONS', 'CREATED'], rows));
+      const headers = ['NAME', 'LATEST', 'VERSIONS', 'CREATED', ...(damaged.length > 0 ? ['DAMAGED'] : [])];
+      const rows = secrets.map((s) => [
+        s.name,
+        s.latest === undefined ? '-' : String(s.latest),
+        String(s.versionCount),
+        s.createTime || '-',
+        ...(damaged.length > 0 ? [damageOf(s)] : []),
+      ]);
+      io.stdout.write(formatTable(headers, rows));
     }
-    return ExitCode.OK;
+    // The listing goes on past a damaged secret; the exit code and stderr say it is there.
+    for (const s of damaged) io.stderr.write(`keyshift: secret ${s.name} is damaged: ${s.damage!.problems.join('; ')}\n`);
+    return damaged.length > 0 ? ExitCode.FAILURE : ExitCode.OK;
   },
 });

@@ -20,6 +20,15 @@ import { type KeyState, KeysetError, parseKeyset, type RingKey } from './keyset.
 export { addKey, createKeyset, type NewKeyOptions, type PromoteOptions, promoteKey, retireKeys } from './keyset-stages.ts';
 export { hmacKeysetSchema, type Keyset, KEYSET_FORMAT, type KeyState, parseKeyset, serializeKeyset, type StoredKey } from './keyset.ts';
 
+/** This part's defaults and limits. */
+export {
+  DEFAULT_KEYRING_CLOCK_SKEW_MS,
+  DEFAULT_KEYRING_TOKEN_TTL_MS,
+  DEFAULT_KEYRING_UNKNOWN_KID_COOLDOWN_MS,
+  KEYRING_MAX_TOKEN_BYTES,
+  KEYRING_MIN_KEY_BYTES,
+} from '../../constants.ts';
+
 export interface HmacKeyringOptions<D extends Declaration> {
   /** The manager the keyset entry comes from (ready). */
   keyshift: Keyshift<D>;

@@ -26,6 +26,16 @@ import {
   PoolGeneration,
 } from './_pool-generation.ts';
 
+/** This part's defaults and limits. */
+export {
+  DEFAULT_PG_ALERT_AFTER_FAILURES,
+  DEFAULT_PG_CONNECT_TIMEOUT_MS,
+  DEFAULT_PG_DRAIN_TIMEOUT_MS,
+  DEFAULT_PG_SETTLE_MS,
+  PG_AUTH_MAX_ATTEMPTS_PER_MINUTE,
+  PG_AUTH_MAX_RETRIES,
+} from '../../constants.ts';
+
 export interface RotatingPoolOptions<D extends Declaration> {
   /** The manager the credentials come from (ready). */
   keyshift: Keyshift<D>;
