@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { corrupt, errnoCode, fsError } from './_fs-errors.ts';
 import { FORMAT_VERSION, type StoreKeys, macMatches } from './encryption.ts';
-import type { SecretMetaRecord, VersionRecord } from './_secret-file.ts';
+import type { SecretMetaRecord, VersionRecord } from './_records.ts';
 import { isMeta, isVersion } from './_secret-shape.ts';
 
 /**

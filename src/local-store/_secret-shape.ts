@@ -1,4 +1,4 @@
-import type { SecretMetaRecord, VersionRecord } from './_secret-file.ts';
+import type { SecretMetaRecord, VersionRecord } from './_records.ts';
 
 /** Shape checks for authenticated records: what the MAC cannot give (a bug, or another tool's file). */
 

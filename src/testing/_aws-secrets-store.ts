@@ -255,7 +255,11 @@ export class AwsSecretsStore {
     if (secret.versions.has(versionId)) {
       throw new AwsServiceError('ResourceExistsException', `A version with VersionId ${versionId} already exists.`);
     }
-    const version: StoredVersion = { versionId, secretString, secretBinary, createdSeconds: nowSeconds() };
+    // strictly increasing per secret, as the service's are: two puts in one millisecond still order
+    let lastMs = 0;
+    for (const v of secret.versions.values()) lastMs = Math.max(lastMs, Math.round(v.createdSeconds * 1000));
+    const createdSeconds = Math.max(Math.round(nowSeconds() * 1000), lastMs + 1) / 1000;
+    const version: StoredVersion = { versionId, secretString, secretBinary, createdSeconds };
     secret.versions.set(versionId, version);
     for (const stage of stages) this.#label(secret, stage, versionId);
     secret.lastChangedSeconds = version.createdSeconds;

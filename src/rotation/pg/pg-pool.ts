@@ -160,7 +160,7 @@ class RotatingPg implements RotatingPool {
     this.#entries = entries;
     this.#opts = options;
     this.#logger = options.logger === false ? silentLogger : (options.logger ?? stderrLogger);
-    this.#events = new RotationEmitter('the rotating pool', this.#logger);
+    this.#events = new RotationEmitter('the rotating pool', this.#logger, 'pool', { manager: host.name });
     this.#connectTimeoutMs = options.poolConfig?.connectionTimeoutMillis || DEFAULT_PG_CONNECT_TIMEOUT_MS;
     this.#config = withoutCredentials({ ...options.poolConfig, connectionTimeoutMillis: this.#connectTimeoutMs });
     this.#current = this.#generation(readCredentials(host, entries));
