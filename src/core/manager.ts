@@ -1,3 +1,4 @@
+import { type OverlapValue, overlapValues, retireCurrent } from './overlap-window.ts';
 import { setMaxListeners } from 'node:events';
 import {
   ALERT_FAILURE_WINDOW_MS,
@@ -154,6 +155,16 @@ export class Manager {
     const view = this.#snapshots.active ? this.#snapshots.viewOr(this.#view) : this.#view;
     const value = view.get(name);
     return value !== undefined ? value : this.#miss(name);
+  }
+
+  /** The current value and the previous ones inside the entry's overlapMs: from memory, no store call. */
+  overlapping(name: string): OverlapValue[] {
+    this.get(name); // the same errors as a read: unknown, static, not ready, fail-closed
+    const state = this.#states.get(name);
+    if (state?.info.overlapMs === undefined) {
+      throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `entry ${name} declares no overlapMs: read it with get()`, { entry: name });
+    }
+    return overlapValues(state, state.value, this.#clock.now());
   }
 
   #miss(name: string): never {
@@ -443,6 +454,7 @@ export class Manager {
     state.order = result.kind === 'value' ? result.order : undefined;
     if (changed) {
       const first = !state.hasValue;
+      retireCurrent(state, this.#clock.now());
       state.value = value;
       state.version = version;
       state.hasValue = true;
