@@ -5,10 +5,12 @@ import { corrupt, errnoCode, fsError, isCorrupt } from './_fs-errors.ts';
 import { type LegacySecret, legacyPath, readLegacySecret } from './_legacy-secret.ts';
 import { isSecretName } from './_names.ts';
 import { parseSealed, serializeSealed } from './_sealed-file.ts';
-import { isMeta, isVersion } from './_secret-shape.ts';
+import { isMeta, isVersion, type SecretMetaRecord, type VersionRecord } from './_secret-shape.ts';
 import { notFound } from './_secret-record.ts';
-import type { SealedValue, StoreKeys } from './encryption.ts';
-import type { SecretDamage, SecretInfo, VersionInfo, VersionState } from './types.ts';
+import type { StoreKeys } from './encryption.ts';
+import type { SecretDamage, SecretInfo, VersionInfo } from './types.ts';
+
+export type { SecretMetaRecord, VersionRecord } from './_secret-shape.ts';
 
 /**
  * The secrets on disk, one directory per secret (format 2):
@@ -26,26 +28,6 @@ export const META_FILE = 'secret.json';
 const META_KIND = 'keyshift-secret-meta';
 const VERSION_KIND = 'keyshift-version';
 const VERSION_FILE = /^v([1-9][0-9]{0,14})\.json$/;
-
-/** One version on disk. `sealed` is absent once destroyed (the ciphertext is wiped). */
-export interface VersionRecord {
-  version: number;
-  state: Exclude<VersionState, 'damaged'>;
-  createTime: string;
-  destroyTime?: string;
-  sealed?: SealedValue;
-}
-
-/** A secret's metadata on disk (everything but its versions). */
-export interface SecretMetaRecord {
-  name: string;
-  createTime: string;
-  etag: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  aliases: Record<string, number>;
-  extra: Record<string, unknown>;
-}
 
 /** A version that failed its check: its number is known (from its file name), nothing else. */
 export interface DamagedVersion {
