@@ -38,7 +38,7 @@ export interface KeyshiftOptions {
   fetchTimeoutMs?: number;
   /** ready() fails after this long, naming the entries still pending. Default 30,000 ms. */
   startupTimeoutMs?: number;
-  /** Store calls in flight during ready(). Default 64. */
+  /** Store calls in flight during ready(). Default 96 (DEFAULT_STARTUP_CONCURRENCY). */
   startupConcurrency?: number;
   /** Hold a failed ready() back until this long after it started (crash-loop protection). Default 0. */
   minStartupFailureMs?: number;
