@@ -1,3 +1,4 @@
+import { type OverlapValue, overlapValues, retireCurrent } from './overlap-window.ts';
 import { setMaxListeners } from 'node:events';
 import {
   ALERT_FAILURE_WINDOW_MS,
@@ -37,7 +38,7 @@ export interface KeyshiftOptions {
   fetchTimeoutMs?: number;
   /** ready() fails after this long, naming the entries still pending. Default 30,000 ms. */
   startupTimeoutMs?: number;
-  /** Store calls in flight during ready(). Default 64. */
+  /** Store calls in flight during ready(). Default 96 (DEFAULT_STARTUP_CONCURRENCY). */
   startupConcurrency?: number;
   /** Hold a failed ready() back until this long after it started (crash-loop protection). Default 0. */
   minStartupFailureMs?: number;
@@ -154,6 +155,16 @@ export class Manager {
     const view = this.#snapshots.active ? this.#snapshots.viewOr(this.#view) : this.#view;
     const value = view.get(name);
     return value !== undefined ? value : this.#miss(name);
+  }
+
+  /** The current value and the previous ones inside the entry's overlapMs: from memory, no store call. */
+  overlapping(name: string): OverlapValue[] {
+    this.get(name); // the same errors as a read: unknown, static, not ready, fail-closed
+    const state = this.#states.get(name);
+    if (state?.info.overlapMs === undefined) {
+      throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `entry ${name} declares no overlapMs: read it with get()`, { entry: name });
+    }
+    return overlapValues(state, state.value, this.#clock.now());
   }
 
   #miss(name: string): never {
@@ -443,6 +454,7 @@ export class Manager {
     state.order = result.kind === 'value' ? result.order : undefined;
     if (changed) {
       const first = !state.hasValue;
+      retireCurrent(state, this.#clock.now());
       state.value = value;
       state.version = version;
       state.hasValue = true;

@@ -88,6 +88,8 @@ export class AwsSecretsStore {
         return this.updateSecretVersionStage(input);
       case 'ListSecretVersionIds':
         return this.listSecretVersionIds(input);
+      case 'ListSecrets':
+        return this.listSecrets(input);
       default:
         throw new AwsServiceError('UnknownOperationException', `Unknown operation ${operation}`);
     }
@@ -211,6 +213,21 @@ export class AwsSecretsStore {
       CreatedDate: v.createdSeconds,
     }));
     return { ARN: secret.arn, Name: secret.name, Versions: versions };
+  }
+
+  /** Every secret, by name, one page (no filters: the loopback endpoint refuses them). */
+  listSecrets(input: Json): Json {
+    if (input.Filters !== undefined) throw new AwsServiceError('InvalidParameterException', 'The loopback endpoint supports no Filters.');
+    const secrets = [...this.#secrets.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return {
+      SecretList: secrets.map((secret) => ({
+        ARN: secret.arn,
+        Name: secret.name,
+        CreatedDate: secret.createdSeconds,
+        LastChangedDate: secret.lastChangedSeconds,
+        SecretVersionsToStages: Object.fromEntries([...secret.versions.keys()].map((id) => [id, this.#stagesOf(secret, id)])),
+      })),
+    };
   }
 
   /** A name, a full ARN, or a partial ARN (without the random suffix). */
