@@ -51,6 +51,10 @@ export const ErrorCodes = {
   DB_UNAVAILABLE: 'KS_ERR_DB_UNAVAILABLE',
   /** A staged rotation step was refused (promoting a key before every instance holds it). */
   ROTATION_REFUSED: 'KS_ERR_ROTATION_REFUSED',
+  /** Another keyshift agent holds the render directory's lock. */
+  AGENT_LOCKED: 'KS_ERR_AGENT_LOCKED',
+  /** The agent could not write its rendered files (permission, full disk); the previous files stay. */
+  RENDER_FAILED: 'KS_ERR_RENDER_FAILED',
   /** An unexpected failure inside keyshift or a user callback. */
   INTERNAL: 'KS_ERR_INTERNAL',
 } as const;

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { corrupt, errnoCode, fsError } from './_fs-errors.ts';
 import { FORMAT_VERSION, type StoreKeys, macMatches } from './encryption.ts';
-import { isMeta, isVersion, type SecretMetaRecord, type VersionRecord } from './_secret-shape.ts';
+import type { SecretMetaRecord, VersionRecord } from './_records.ts';
+import { isMeta, isVersion } from './_secret-shape.ts';
 
 /**
  * keyshift 0.1.0 kept a secret in one file, `secrets/NAME.json`: a header line with one

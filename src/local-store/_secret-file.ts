@@ -5,12 +5,13 @@ import { corrupt, errnoCode, fsError, isCorrupt } from './_fs-errors.ts';
 import { type LegacySecret, legacyPath, readLegacySecret } from './_legacy-secret.ts';
 import { isSecretName } from './_names.ts';
 import { parseSealed, serializeSealed } from './_sealed-file.ts';
-import { isMeta, isVersion, type SecretMetaRecord, type VersionRecord } from './_secret-shape.ts';
+import { isMeta, isVersion } from './_secret-shape.ts';
 import { notFound } from './_secret-record.ts';
+import type { SecretMetaRecord, VersionRecord } from './_records.ts';
 import type { StoreKeys } from './encryption.ts';
 import type { SecretDamage, SecretInfo, VersionInfo } from './types.ts';
 
-export type { SecretMetaRecord, VersionRecord } from './_secret-shape.ts';
+export type { SecretMetaRecord, VersionRecord };
 
 /**
  * The secrets on disk, one directory per secret (format 2):
@@ -211,7 +212,9 @@ export function isDamaged(record: VersionRecord | DamagedVersion): record is Dam
 
 export function versionInfo(name: string, record: VersionRecord | DamagedVersion): VersionInfo {
   if (isDamaged(record)) return { name, version: record.version, state: 'damaged', createTime: '' };
-  return { name, version: record.version, state: record.state, createTime: record.createTime };
+  const info: VersionInfo = { name, version: record.version, state: record.state, createTime: record.createTime };
+  if (record.destroyTime !== undefined) info.destroyTime = record.destroyTime;
+  return info;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import { assertAlias, assertStringMap, assertVersionNumber } from './_names.ts';
-import type { SecretMetaRecord } from './_secret-shape.ts';
+import type { SecretMetaRecord } from './_records.ts';
 import type { SecretMeta, SecretPatch } from './types.ts';
 
 /** Pure operations on a secret's records (no I/O): lookups, a new record, validation. */

@@ -9,12 +9,12 @@ import {
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import { errnoCode, fsError } from './_fs-errors.ts';
 import { HEADER_FILE, type Header, createHeader, headerPath, readHeader } from './_header.ts';
-
-export { HEADER_FILE };
 import { type StoreKeys, deriveStoreKeys, keyCheckMatches, keyId, wipeKeys } from './encryption.ts';
 import { type MasterKey, resolveMasterKey } from './master-key.ts';
 import { LocalStore } from './store.ts';
 import type { LocalStoreOptions } from './types.ts';
+
+export { HEADER_FILE };
 
 /** The directory from options, KEYSHIFT_STORE_DIR, or the default, as an absolute path. */
 export function resolveStoreDir(dir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
