@@ -31,7 +31,8 @@ const env = {
 };
 const r = spawnSync(
   process.execPath,
-  ['--test', '--test-concurrency=2', '--test-timeout=180000', '--test-reporter=spec', ...files],
+  // Coverage slows every process the tests start (the runbook spawns dozens): the per-file limit doubles.
+  ['--test', '--test-concurrency=2', `--test-timeout=${coverage ? 360_000 : 180_000}`, '--test-reporter=spec', ...files],
   { stdio: 'inherit', env },
 );
 let status = r.status ?? 1;

@@ -8,7 +8,7 @@ import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { GcpClientOptions } from '../gcp/client.ts';
 import { gcpRotationStore } from '../rotation/staged/gcp-rotation-store.ts';
 import { UsageError } from './_errors.ts';
-import type { CliStore } from './_store.ts';
+import type { CliStore } from './_cli-store.ts';
 
 async function emulatorOptions(endpoint: string): Promise<GcpClientOptions> {
   const match = /^([^:/\s]+|\[[0-9a-fA-F:]+\]):([0-9]{1,5})$/.exec(endpoint);
