@@ -22,7 +22,7 @@ const env = {
 };
 const r = spawnSync(
   process.execPath,
-  ['--test', '--test-concurrency=2', '--test-timeout=180000', '--test-reporter=spec', ...files],
+  ['--test', '--test-concurrency=2', '--test-timeout=600000', '--test-reporter=spec', ...files],
   { stdio: 'inherit', env },
 );
 process.exit(r.status ?? 1);

@@ -51,6 +51,8 @@ export const ErrorCodes = {
   DB_UNAVAILABLE: 'KS_ERR_DB_UNAVAILABLE',
   /** A staged rotation step was refused (promoting a key before every instance holds it). */
   ROTATION_REFUSED: 'KS_ERR_ROTATION_REFUSED',
+  /** An optional peer dependency that this part of keyshift needs is not installed (the message has the npm install command). */
+  PEER_MISSING: 'KS_ERR_PEER_MISSING',
   /** An unexpected failure inside keyshift or a user callback. */
   INTERNAL: 'KS_ERR_INTERNAL',
 } as const;

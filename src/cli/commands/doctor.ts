@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { OPTIONAL_PEERS } from '../../_optional-peer.ts';
 import { KeyshiftError } from '../../errors.ts';
 import { MASTER_KEY_ENV, MASTER_KEY_FILE } from '../../local-store/master-key.ts';
 import { openLocalStore } from '../../local-store/open-local-store.ts';
@@ -15,15 +16,6 @@ interface Check {
   detail: string;
 }
 
-/** Optional peers and the part each one enables. */
-const PEERS: ReadonlyArray<[string, string]> = [
-  ['@google-cloud/secret-manager', 'the Google Secret Manager source'],
-  ['@google-cloud/pubsub', 'Pub/Sub pull invalidation'],
-  ['@grpc/grpc-js', 'the Secret Manager emulator'],
-  ['@aws-sdk/client-secrets-manager', 'the AWS Secrets Manager source'],
-  ['pg', 'the rotating PostgreSQL pool'],
-  ['prom-client', 'GET /metrics'],
-];
 
 function installed(name: string): boolean {
   try {
@@ -86,8 +78,10 @@ export const doctor = defineCommand({
     const checks: Check[] = [
       { check: 'node', verdict: major >= 20 ? 'ok' : 'fail', detail: `v${process.versions.node} (keyshift needs 20 or later)` },
       ...(await storeChecks(cliStoreDir(values.store, io), io)),
-      ...PEERS.map(([name, part]): Check =>
-        installed(name) ? { check: name, verdict: 'ok', detail: `installed: ${part}` } : { check: name, verdict: 'warn', detail: `not installed: needed only for ${part}` },
+      ...OPTIONAL_PEERS.map(([name, part]): Check =>
+        installed(name)
+          ? { check: name, verdict: 'ok', detail: `installed: ${part}` }
+          : { check: name, verdict: 'warn', detail: `not installed: needed only for ${part} (npm install ${name})` },
       ),
     ];
     if (values.json) writeJson(io, checks);

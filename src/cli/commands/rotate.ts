@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { loadOptionalPeer } from '../../_optional-peer.ts';
 import type { LocalStore } from '../../local-store/store.ts';
 import { readLastRotation, readRecord, readState } from '../../rotation/_rotation-state.ts';
 import { copyVersion } from '../../rotation/rotators/copy-version.ts';
@@ -56,7 +57,7 @@ function count(text: string | undefined, option: string): number | undefined {
 
 /** The admin connection and test login of `--rotator pg` come from pg's environment (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE). */
 async function pgRotator(values: Values, io: CliIo): Promise<{ rotator: Rotator; close(): Promise<void> }> {
-  const pg = (await import('pg')).default;
+  const pg = (await loadOptionalPeer('pg', 'keyshift rotate --rotator pg', () => import('pg'))).default;
   const env = io.env;
   const connection = { ...(env.PGHOST ? { host: env.PGHOST } : {}), ...(env.PGPORT ? { port: Number(env.PGPORT) } : {}), ...(env.PGDATABASE ? { database: env.PGDATABASE } : {}) };
   const admin = new pg.Pool({ ...connection, user: env.PGUSER, password: env.PGPASSWORD, max: 1 });
