@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OPTIONAL_PEERS } from '../../_optional-peer.ts';
 import { KeyshiftError } from '../../errors.ts';
+import { masterKeyGitAdvice } from '../../local-store/_gitignore.ts';
 import { MASTER_KEY_ENV, MASTER_KEY_FILE } from '../../local-store/master-key.ts';
 import { openLocalStore } from '../../local-store/open-local-store.ts';
 import { parseCommandArgs, STORE_OPTIONS } from '../_args.ts';
@@ -45,6 +46,12 @@ async function storeChecks(dir: string, io: CliIo): Promise<Check[]> {
     } catch {
       checks.push({ check: 'master key file', verdict: 'fail', detail: `no ${MASTER_KEY_FILE} and no ${MASTER_KEY_ENV}` });
     }
+    const advice = await masterKeyGitAdvice(join(dir, MASTER_KEY_FILE)).catch(() => undefined);
+    checks.push(
+      advice
+        ? { check: 'master key in git', verdict: 'fail', detail: `${MASTER_KEY_FILE} would be committed: add ${advice.line} to ${advice.gitignore} (keyshift init --gitignore)` }
+        : { check: 'master key in git', verdict: 'ok', detail: 'not in a git work tree, or ignored' },
+    );
   }
   try {
     const store = await openLocalStore({ dir, create: false, env: io.env });
