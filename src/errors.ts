@@ -35,6 +35,8 @@ export const ErrorCodes = {
   NOT_READY: 'KS_ERR_NOT_READY',
   /** ready() did not finish within its startup timeout. */
   STARTUP_TIMEOUT: 'KS_ERR_STARTUP_TIMEOUT',
+  /** ready() failed for entries with different kinds of failure (StartupError lists each with its own code). */
+  STARTUP_FAILED: 'KS_ERR_STARTUP_FAILED',
   /** A fail-closed entry is older than its maxStaleMs. */
   STALE: 'KS_ERR_STALE',
   /** The manager (or a source) was closed. */

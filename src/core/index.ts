@@ -21,3 +21,4 @@ export type { KeyshiftOptions, ManagerStatus, RefreshResult } from './manager.ts
 export { assertPolicy, DEFAULT_POLICY, findViolation, type PolicyRule, type PolicySubject } from './policy.ts';
 export { reveal, Secret } from './redacted.ts';
 export { type BackoffOptions, backoffDelay, jittered } from './schedule.ts';
+export { StartupError, type StartupFailure, type StartupProblem } from './startup-report.ts';
