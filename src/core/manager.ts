@@ -11,6 +11,7 @@ import {
 } from '../constants.ts';
 import { ErrorCodes, isTransient, KeyshiftError, StaleSecretError } from '../errors.ts';
 import type { Clock, Disposer, Logger, Source, SourceValue } from '../types.ts';
+import { withDevDefaults } from './_dev-defaults.ts';
 import { systemClock } from './clock.ts';
 import { checkEntry, type Declaration, type EntryInfo, resolveEntry } from './define-secrets.ts';
 import { Emitter } from './emitter.ts';
@@ -110,7 +111,7 @@ export class Manager {
     }
     this.#opts = options;
     this.name = options.name ?? 'keyshift';
-    this.#source = options.source;
+    this.#source = withDevDefaults(options.source, declaration, process.env.NODE_ENV);
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger === false ? { info() {}, warn() {}, error() {} } : (options.logger ?? stderrLogger);
