@@ -53,6 +53,10 @@ export const ErrorCodes = {
   DB_UNAVAILABLE: 'KS_ERR_DB_UNAVAILABLE',
   /** A staged rotation step was refused (promoting a key before every instance holds it). */
   ROTATION_REFUSED: 'KS_ERR_ROTATION_REFUSED',
+  /** Another keyshift agent holds the render directory's lock. */
+  AGENT_LOCKED: 'KS_ERR_AGENT_LOCKED',
+  /** The agent could not write its rendered files (permission, full disk); the previous files stay. */
+  RENDER_FAILED: 'KS_ERR_RENDER_FAILED',
   /** An optional peer dependency that this part of keyshift needs is not installed (the message has the npm install command). */
   PEER_MISSING: 'KS_ERR_PEER_MISSING',
   /** An unexpected failure inside keyshift or a user callback. */

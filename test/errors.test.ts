@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ErrorCodes, isTransient, KeyshiftError, PolicyError, StaleSecretError, toKeyshiftError } from '../src/index.ts';
+import { toKeyshiftError } from '../src/errors.ts';
+import { ErrorCodes, isTransient, KeyshiftError, PolicyError, StaleSecretError } from '../src/index.ts';
 
 describe('Errors', () => {
   it('every code is documented in docs/errors.md, and every documented code exists', () => {
@@ -18,6 +19,9 @@ describe('Errors', () => {
     [ErrorCodes.SOURCE_DENIED, false],
     [ErrorCodes.VERSION_DISABLED, false],
     [ErrorCodes.VALUE_REJECTED, false],
+    // Permanent: a damaged local store file, a wrong key, a path the file system cannot hold (SOURCE_DENIED).
+    [ErrorCodes.STORE_CORRUPT, false],
+    [ErrorCodes.MASTER_KEY, false],
   ];
   for (const [code, transient] of table) {
     it(`${code} is ${transient ? '' : 'not '}transient`, () => {

@@ -1,9 +1,11 @@
+import * as diagnosticsChannel from 'node:diagnostics_channel';
 import { ALERT_FAILURE_WINDOW_MS, ALERT_FAILURES, ALERT_FETCH_LATENCY_MS } from '../constants.ts';
 import { systemClock } from '../core/clock.ts';
+import { channelName } from '../core/diagnostics.ts';
 import type { KeyshiftEvents } from '../core/events.ts';
 import { stderrLogger } from '../core/logger.ts';
-import type { RotatingPoolEvents } from '../rotation/pg-pool.ts';
-import type { RotationEvents } from '../rotation/rotator.ts';
+import type { RotatingPoolEvents } from '../rotation/pg/pg-pool.ts';
+import type { RotationEvents } from '../rotation/staged/rotation-result.ts';
 import type { Clock, Disposer, Logger } from '../types.ts';
 import { type AlertWebhookOptions, AlertWebhook, type DeliveryOutcome, type WebhookUrl } from './alert-webhook.ts';
 import type { AdminManager } from './types.ts';
@@ -28,6 +30,9 @@ export interface WatchedRotations {
   on(event: 'alert', listener: (payload: RotationEvents['alert']) => void): Disposer;
   on(event: 'finished', listener: (payload: RotationEvents['finished']) => void): Disposer;
 }
+
+const firingChannel = diagnosticsChannel.channel(channelName('alerts', 'firing'));
+const resolvedChannel = diagnosticsChannel.channel(channelName('alerts', 'resolved'));
 
 export interface Alert {
   /** One incident: rule, manager, entry (and, for `rejected`, the version). */
@@ -139,6 +144,8 @@ export function createAlertRules(
       const head = state === 'firing' ? `[keyshift] FIRING ${alert.severity} ${alert.rule}` : `[keyshift] RESOLVED ${alert.rule}`;
       webhook.send(`${head}: ${alert.message}`);
     }
+    const channel = state === 'firing' ? firingChannel : resolvedChannel;
+    if (channel.hasSubscribers) channel.publish(event);
     for (const listener of [options.onAlert, ...listeners]) {
       try {
         listener?.(event);

@@ -1,14 +1,11 @@
-export { systemClock } from './clock.ts';
 export * from './codecs/index.ts';
 export { createKeyshift, type Keyshift, type Snapshot } from './create-keyshift.ts';
 export {
-  checkEntry,
   type Declaration,
   type DynamicKeys,
   defineSecrets,
   type EntryDeclaration,
   type EntryInfo,
-  resolveEntry,
   type StaticKeys,
   type StaticValues,
   type ValueOf,
@@ -18,7 +15,9 @@ export type { EntryStatus } from './entry-state.ts';
 export type { EventName, FetchOutcome, KeyshiftEvents, Listener, Trigger } from './events.ts';
 export { silentLogger, stderrLogger } from './logger.ts';
 export type { KeyshiftOptions, ManagerStatus, RefreshResult } from './manager.ts';
-export { assertPolicy, DEFAULT_POLICY, findViolation, type PolicyRule, type PolicySubject } from './policy.ts';
+export { assertPolicy, DEFAULT_POLICY, type PolicyRule, type PolicySubject } from './policy.ts';
+export { MAX_OVERLAP_VALUES, type OverlapValue } from './overlap-window.ts';
 export { reveal, Secret } from './redacted.ts';
-export { type BackoffOptions, backoffDelay, jittered } from './schedule.ts';
+export { type HmacKey, type HmacVerification, type VerifyHmacOptions, verifyHmacSignature } from './verify-hmac-signature.ts';
+export type { BackoffOptions } from './schedule.ts';
 export { StartupError, type StartupFailure, type StartupProblem } from './startup-report.ts';

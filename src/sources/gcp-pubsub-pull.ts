@@ -14,6 +14,11 @@ import { loadOptionalPeer } from '../_optional-peer.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import { classifySecretEvent, createNotificationSink, type NotificationTargetOptions } from './_gcp-secret-events.ts';
 
+/** This part's defaults and limits. */
+export {
+  DEFAULT_PUSH_DEDUPE_SIZE,
+} from '../constants.ts';
+
 /** `source` or `onInvalidate` (+ `entriesFor`), `dedupeSize`: see NotificationTargetOptions. */
 export interface GcpPubSubPullOptions extends NotificationTargetOptions {
   /** `projects/{p}/subscriptions/{s}`, or `{s}` in the client's project. */

@@ -2,7 +2,8 @@
  * Google Cloud Secret Manager, through the official `@google-cloud/secret-manager`
  * client (an optional peer, imported on first use). An entry name maps to
  * `projects/{project}/secrets/{id}/versions/{latest|N|alias}`; the version reported
- * is the version number the service resolved. I/O only: the core caches and retries,
+ * is the version number the service resolved (and, read at `latest`, its `order`, so the
+ * served version never goes backwards). I/O only: the core caches and retries,
  * so the client's own retries are off and every call carries a short deadline.
  *
  * Push invalidation (Pub/Sub) reaches the core through `invalidate()`, which calls
@@ -10,16 +11,15 @@
  */
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { DEFAULT_FETCH_TIMEOUT_MS } from '../constants.ts';
-import { crc32c } from '../emulator/_crc32c.ts';
+import { crc32c } from '../gcp/crc32c.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { Source, SourceGetOptions, SourceValue } from '../types.ts';
-import { GrpcCode } from '../emulator/_grpc-codes.ts';
-import { newSecretManagerClient } from './_gcp-client.ts';
-import { grpcCodeOf, toGcpSourceError } from './_gcp-errors.ts';
-import { secretIdOf } from './_gcp-secret-events.ts';
+import { GrpcCode } from '../gcp/grpc-codes.ts';
+import { type GcpClientOptions, newSecretManagerClient } from '../gcp/client.ts';
+import { grpcCodeOf, toGcpSourceError } from '../gcp/errors.ts';
+import { SECRET_ID, secretIdOf } from '../gcp/resource-names.ts';
 
-/** The official client's constructor options (apiEndpoint, port, sslCreds, credentials, projectId...). */
-export type GcpClientOptions = NonNullable<ConstructorParameters<typeof SecretManagerServiceClient>[0]>;
+export type { GcpClientOptions } from '../gcp/client.ts';
 
 export interface GcpSecretManagerOptions {
   /** An existing client; it stays yours (close() leaves it open). Exclusive with `clientOptions`. */
@@ -57,7 +57,6 @@ export interface GcpSecretManagerSource extends Source {
   close(): Promise<void>;
 }
 
-const SECRET_ID = /^[A-Za-z0-9_-]{1,255}$/;
 const FULL_NAME = /^projects\/[^/]+\/secrets\/([A-Za-z0-9_-]{1,255})(\/versions\/[^/]+)?$/;
 
 function invalid(message: string): KeyshiftError {
@@ -158,7 +157,9 @@ export function gcpSecretManager(options: GcpSecretManagerOptions = {}): GcpSecr
         { entry: name, details: { source: 'gcp-secret-manager', resource, version } },
       );
     }
-    return { value: data, version };
+    // read at `latest`, an older number can only be a lagging read; an alias moved back is an explicit rollback: no order
+    const ordered = resource.endsWith('/versions/latest') && /^[1-9][0-9]*$/.test(version);
+    return { value: data, version, ...(ordered ? { order: Number(version) } : {}) };
   }
 
   return {

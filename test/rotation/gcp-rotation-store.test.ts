@@ -8,10 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { ErrorCodes, KeyshiftError } from '../../src/errors.ts';
 import { createKeyshift, defineSecrets, t } from '../../src/index.ts';
-import { readState } from '../../src/rotation/_rotation-state.ts';
-import { GCP_EXTRA_ANNOTATION, gcpRotationStore } from '../../src/rotation/gcp-rotation-store.ts';
-import { createRotationRunner, type RotationResult, type RotationStore } from '../../src/rotation/rotator.ts';
-import { randomSecret } from '../../src/rotation/rotators/random-secret.ts';
+import { readState } from '../../src/rotation/staged/_rotation-state.ts';
+import { GCP_EXTRA_ANNOTATION, gcpRotationStore } from '../../src/rotation/staged/gcp-rotation-store.ts';
+import { createRotationRunner, type RotationResult, type RotationStore } from '../../src/rotation/staged/rotation-runner.ts';
+import { randomSecret } from '../../src/rotation/staged/rotators/random-secret.ts';
 import { gcpPubSubPushHandler } from '../../src/sources/gcp-pubsub-push.ts';
 import { gcpSecretManager } from '../../src/sources/gcp-secret-manager.ts';
 import { codeOf, type Fixture, PROJECT, seed, startFixture } from '../emulator/_fixture.ts';
@@ -46,7 +46,7 @@ function countingConflicts(store: RotationStore): { store: RotationStore; confli
       } catch (error) {
         if (error instanceof KeyshiftError && error.code === ErrorCodes.CONFLICT) {
           conflicts.all++;
-          if (error.details.grpcCode === 'ABORTED') conflicts.byService++;
+          if (error.details.grpcCode === 'FAILED_PRECONDITION') conflicts.byService++;
         }
         throw error;
       }
@@ -97,7 +97,7 @@ describe('gcpRotationStore: scheduled rotation on Google Cloud Secret Manager (e
     // The etag condition: the service refuses it, and that is the local store's code.
     const lost = await rejection(store.updateSecret('MAPPED', { labels: {} }, { ifEtag: info.etag }));
     assert.equal(lost.code, ErrorCodes.CONFLICT);
-    assert.equal(lost.details.grpcCode, 'ABORTED', 'refused by the service, not by a read before it');
+    assert.equal(lost.details.grpcCode, 'FAILED_PRECONDITION', 'refused by the service, not by a read before it');
     assert.match(lost.message, /projects\/test-project\/secrets\/MAPPED/);
     assert.equal((await rejection(store.updateSecret('MAPPED', { extra: {} }, { ifEtag: info.etag }))).code, ErrorCodes.CONFLICT);
 
@@ -263,7 +263,7 @@ describe('gcpRotationStore: scheduled rotation on Google Cloud Secret Manager (e
     assert.equal((await reader.getSecret('PARTNER_TOKEN')).latest, 11);
     t.diagnostic(
       `two runners x 10 rounds (UpdateSecret held 40 ms in even rounds): outcomes ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; ` +
-        `claims lost to the etag by the runner left out: ${claimsLost}; stale etags refused by the service (ABORTED) in all: ${byService}; versions 1 -> 11`,
+        `claims lost to the etag by the runner left out: ${claimsLost}; stale etags refused by the service (FAILED_PRECONDITION) in all: ${byService}; versions 1 -> 11`,
     );
   });
 });

@@ -17,7 +17,7 @@ function serialize(vars: ReadonlyMap<string, string>): string {
 }
 
 testSource('dotenv', {
-  capabilities: { write: true, watch: true, sizeCap: false },
+  capabilities: { write: true, watch: true, sizeCap: false, ordered: false },
   async setup() {
     const dir = await mkdtemp(join(tmpdir(), 'ks-dotenv-'));
     const vars = new Map<string, string>();

@@ -58,7 +58,12 @@ async function storeChecks(dir: string, io: CliIo): Promise<Check[]> {
     try {
       const secrets = await store.list();
       const admin = secrets.some((s) => s.name === 'ADMIN_API_TOKEN') || Boolean(io.env.KEYSHIFT_ADMIN_TOKEN);
-      checks.push({ check: 'local store', verdict: 'ok', detail: `${dir}: ${secrets.length} secrets, key from ${fromEnv ? MASTER_KEY_ENV : 'file'}` });
+      const damaged = secrets.filter((s) => s.damage !== undefined).map((s) => s.name);
+      checks.push(
+        damaged.length === 0
+          ? { check: 'local store', verdict: 'ok', detail: `${dir}: ${secrets.length} secrets, key from ${fromEnv ? MASTER_KEY_ENV : 'file'}` }
+          : { check: 'local store', verdict: 'fail', detail: `${dir}: damaged secrets (see keyshift list): ${damaged.join(', ')}` },
+      );
       checks.push(
         admin
           ? { check: 'admin token', verdict: 'ok', detail: 'KEYSHIFT_ADMIN_TOKEN or the store ADMIN_API_TOKEN is set' }

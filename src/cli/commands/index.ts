@@ -1,4 +1,5 @@
 import type { Command } from '../_command.ts';
+import { agent } from './agent.ts';
 import { destroy } from './destroy.ts';
 import { disable } from './disable.ts';
 import { doctor } from './doctor.ts';
@@ -10,6 +11,7 @@ import { inventory } from './inventory.ts';
 import { list } from './list.ts';
 import { put } from './put.ts';
 import { rotate } from './rotate.ts';
+import { run } from './run.ts';
 import { serve } from './serve.ts';
 import { verifyRotationCommand } from './verify-rotation.ts';
 import { versions } from './versions.ts';
@@ -34,4 +36,6 @@ export const commands: Command[] = [
   serve,
   verifyRotationCommand,
   rotate,
+  agent,
+  run,
 ];

@@ -4,6 +4,7 @@ import { masterKeyGitAdvice } from '../../local-store/_gitignore.ts';
 import { MASTER_KEY_ENV, MASTER_KEY_FILE } from '../../local-store/master-key.ts';
 import { parseCommandArgs, STORE_OPTIONS } from '../_args.ts';
 import { defineCommand, ExitCode } from '../_command.ts';
+import { UsageError } from '../_errors.ts';
 import { writeJson } from '../_output.ts';
 import { cliStoreDir, withCliStore } from '../_store.ts';
 
@@ -18,8 +19,9 @@ export const init = defineCommand({
   usage: 'keyshift init [--gitignore] [--store DIR] [--json]',
   async run(args, io) {
     const { values } = parseCommandArgs('init', args, { ...STORE_OPTIONS, gitignore: { type: 'boolean', default: false } }, []);
+    if (values.store?.includes('://')) throw new UsageError('keyshift init works on a local store directory');
     const dir = cliStoreDir(values.store, io);
-    const secrets = await withCliStore(values.store, io, true, async (store) => (await store.list()).length);
+    const secrets = await withCliStore({ store: values.store }, io, true, async (store) => (await store.list()).length);
     const keyFile = join(dir, MASTER_KEY_FILE);
     const advice = io.env[MASTER_KEY_ENV] ? undefined : await masterKeyGitAdvice(keyFile);
     let added = false;
