@@ -8,8 +8,10 @@ type ParsedArgs<O extends OptionsConfig> = ReturnType<
 
 /** Options every store command takes. */
 export const STORE_OPTIONS = {
-  /** The store directory. Default: $KEYSHIFT_STORE_DIR, else .keyshift/store. */
+  /** A store directory, gcp://PROJECT or aws://REGION. Default: $KEYSHIFT_STORE_DIR, else .keyshift/store. */
   store: { type: 'string' },
+  /** The Secret Manager (HOST:PORT, an emulator) or AWS (URL) endpoint of a gcp:// or aws:// store. */
+  endpoint: { type: 'string' },
   /** Machine-readable output on stdout. */
   json: { type: 'boolean', default: false },
 } as const satisfies OptionsConfig;

@@ -10,7 +10,7 @@ import * as diagnosticsChannel from 'node:diagnostics_channel';
  * them all.
  */
 export const CHANNEL_EVENTS = {
-  manager: ['fetch', 'change', 'rejected', 'error', 'stale', 'recovered', 'ready'],
+  manager: ['fetch', 'change', 'out-of-order', 'rejected', 'error', 'stale', 'recovered', 'ready'],
   pool: ['swap', 'drained', 'auth-failure', 'alert', 'recovered', 'error'],
   keyring: ['change', 'rejected', 'refresh'],
   rotation: ['stage', 'finished', 'failed', 'alert'],
@@ -38,6 +38,7 @@ export function channelOf(part: ChannelPart, event: string): diagnosticsChannel.
 export const channels = {
   fetch: diagnosticsChannel.channel(channelName('manager', 'fetch')),
   change: diagnosticsChannel.channel(channelName('manager', 'change')),
+  'out-of-order': diagnosticsChannel.channel(channelName('manager', 'out-of-order')),
   rejected: diagnosticsChannel.channel(channelName('manager', 'rejected')),
   error: diagnosticsChannel.channel(channelName('manager', 'error')),
   stale: diagnosticsChannel.channel(channelName('manager', 'stale')),

@@ -16,5 +16,7 @@ export type { EventName, FetchOutcome, KeyshiftEvents, Listener, Trigger } from 
 export { silentLogger, stderrLogger } from './logger.ts';
 export type { KeyshiftOptions, ManagerStatus, RefreshResult } from './manager.ts';
 export { assertPolicy, DEFAULT_POLICY, type PolicyRule, type PolicySubject } from './policy.ts';
+export { MAX_OVERLAP_VALUES, type OverlapValue } from './overlap-window.ts';
 export { reveal, Secret } from './redacted.ts';
+export { type HmacKey, type HmacVerification, type VerifyHmacOptions, verifyHmacSignature } from './verify-hmac-signature.ts';
 export type { BackoffOptions } from './schedule.ts';

@@ -8,9 +8,9 @@ import type { EntryState } from './entry-state.ts';
 import { Secret } from './redacted.ts';
 
 export type FetchResult =
-  | { kind: 'value'; value: unknown; version: string; source: string; fallbackFrom?: KeyshiftError }
+  | { kind: 'value'; value: unknown; version: string; order?: number | bigint; source: string; fallbackFrom?: KeyshiftError }
   | { kind: 'missing'; source: string }
-  | { kind: 'rejected'; version: string; error: KeyshiftError; source: string }
+  | { kind: 'rejected'; version: string; order?: number | bigint; error: KeyshiftError; source: string }
   | { kind: 'failed'; error: KeyshiftError };
 
 export interface FetchContext {
@@ -102,12 +102,13 @@ const REJECTING_CODES: ReadonlySet<string> = new Set([ErrorCodes.VALUE_TOO_LARGE
 export function resultOf(ctx: FetchContext, state: EntryState, got: SourceValue | undefined): FetchResult {
   const source = got?.source ?? ctx.source.kind;
   if (got === undefined) return { kind: 'missing', source };
+  const order = got.order === undefined ? {} : { order: got.order };
   try {
     const value = decodeEntry(state, got.value, ctx.maxBytes, got.version);
-    return { kind: 'value', value, version: got.version, source, ...(got.fallbackFrom ? { fallbackFrom: got.fallbackFrom } : {}) };
+    return { kind: 'value', value, version: got.version, ...order, source, ...(got.fallbackFrom ? { fallbackFrom: got.fallbackFrom } : {}) };
   } catch (error) {
     const err = toKeyshiftError(error, state.info.name);
-    return err.code === ErrorCodes.INTERNAL ? { kind: 'failed', error: err } : { kind: 'rejected', version: got.version, error: err, source };
+    return err.code === ErrorCodes.INTERNAL ? { kind: 'failed', error: err } : { kind: 'rejected', version: got.version, ...order, error: err, source };
   }
 }
 

@@ -212,7 +212,9 @@ export function isDamaged(record: VersionRecord | DamagedVersion): record is Dam
 
 export function versionInfo(name: string, record: VersionRecord | DamagedVersion): VersionInfo {
   if (isDamaged(record)) return { name, version: record.version, state: 'damaged', createTime: '' };
-  return { name, version: record.version, state: record.state, createTime: record.createTime };
+  const info: VersionInfo = { name, version: record.version, state: record.state, createTime: record.createTime };
+  if (record.destroyTime !== undefined) info.destroyTime = record.destroyTime;
+  return info;
 }
 
 /**

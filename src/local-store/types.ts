@@ -33,6 +33,8 @@ export interface VersionInfo {
   state: VersionState;
   /** ISO 8601; empty for a damaged version. */
   createTime: string;
+  /** ISO 8601, when the version was destroyed; only on destroyed versions. */
+  destroyTime?: string;
 }
 
 /** What failed its check in one secret (`SecretInfo.damage`, from `list()`). Never a value. */

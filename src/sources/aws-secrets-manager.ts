@@ -2,7 +2,8 @@
  * AWS Secrets Manager, through the official `@aws-sdk/client-secrets-manager`
  * (an optional peer, imported on first use). An entry name maps to a SecretId
  * (name or ARN), a version stage or id, and optionally a field of a JSON secret.
- * The reported version is the AWS VersionId. I/O only: the core caches and retries,
+ * The reported version is the AWS VersionId; read by stage, its creation date is its
+ * `order` (see `orderByCreatedDate`). I/O only: the core caches and retries,
  * so the SDK's own retries are turned off for every call.
  */
 import type {
@@ -41,6 +42,14 @@ export interface AwsSecretsManagerOptions {
   jsonKey?: string;
   /** Per-entry choice of secret, version and field; overrides the four options above. Default: none. */
   select?: (name: string) => AwsSecretSelection;
+  /**
+   * Order the versions read by stage by their creation date (`SourceValue.order`), so an
+   * instance never serves an older version than it served: an answer from a lagging read
+   * is counted (`out-of-order`) and not applied. Moving `AWSCURRENT` back to an older
+   * version is then not applied either: roll back by writing the old value as a new
+   * version, or set this to false to serve whatever the stage points at. Default true.
+   */
+  orderByCreatedDate?: boolean;
 }
 
 /** The AWS source: a Source plus a batched read for startup. */
@@ -81,6 +90,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): AwsSe
   if (options.versionStage !== undefined && options.versionId !== undefined) {
     throw invalid('give either versionStage or versionId, not both');
   }
+  const ordered = options.orderByCreatedDate ?? true;
   let connection: Promise<Connection> | undefined;
   let closed = false;
   /** The client's region once known (a config string at once; a provider's answer after the first call), for locate(). */
@@ -136,7 +146,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): AwsSe
     withoutSdkRetries(command.middlewareStack);
     try {
       const output = await client.send(command, { abortSignal: signal });
-      return toAwsSourceValue(name, sel, output, maxBytes);
+      return toAwsSourceValue(name, sel, output, maxBytes, ordered);
     } catch (error) {
       if (isAwsNotFound(error) && !signal.aborted) return undefined;
       throw toAwsSourceError(error, { entry: name, secretId: sel.secretId, operation: 'GetSecretValue', signal });
@@ -166,7 +176,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): AwsSe
         const matching = ids.filter((id) => isSameSecret(id, payload));
         for (const name of matching.flatMap((id) => bySecretId.get(id) ?? [])) {
           try {
-            out.set(name, toAwsSourceValue(name, selection(name), payload, maxBytes));
+            out.set(name, toAwsSourceValue(name, selection(name), payload, maxBytes, ordered));
           } catch {
             // Left out on purpose: get() reports this entry's precise error.
           }

@@ -50,7 +50,7 @@ describe('CLI: keyshift store commands', () => {
       assert.match(help.stdout, /exit codes: 0 ok, 1 failure, 2 usage error, 3 not found/);
       assert.equal((await run([])).code, 2);
       const usage = await run(['versions', '--help']);
-      assert.deepEqual([usage.code, usage.stdout.split('\n')[0]], [0, 'usage: keyshift versions NAME [--store DIR] [--json]']);
+      assert.deepEqual([usage.code, usage.stdout.split('\n')[0]], [0, 'usage: keyshift versions NAME [--store DIR|gcp://PROJECT|aws://REGION] [--endpoint E] [--json]']);
     });
 
     it('adds versions, shows them redacted, pins a version, lists the store', async () => {

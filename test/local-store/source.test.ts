@@ -32,7 +32,7 @@ testSource('local-store', {
       },
     };
   },
-  capabilities: { write: true, watch: true, sizeCap: true },
+  capabilities: { write: true, watch: true, sizeCap: true, ordered: true },
 });
 
 describe('Source: localStore()', () => {
