@@ -135,7 +135,7 @@ describe('Issue 12.3: a rejection reason never carries the value, on any surface
         capture.stop();
       }
       const places = Object.keys(capture.summary());
-      for (const place of ['stderr', 'thrown ready', 'running.rejected', 'channel keyshift:value:rejected', 'status()', 'GET /admin/status', 'alert']) {
+      for (const place of ['stderr', 'thrown ready', 'running.rejected', 'channel keyshift:manager:rejected', 'status()', 'GET /admin/status', 'alert']) {
         assert.ok(places.some((p) => p.startsWith(place)), `nothing reached ${place} (saw ${places.join(', ')})`);
       }
       assert.deepEqual([...seen].sort(), ['admin', 'event', 'ready', 'status']);
