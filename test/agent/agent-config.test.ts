@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { parseAgentConfig } from '../../src/agent/agent-config.ts';
 import { loadAgentConfig } from '../../src/agent/load-agent-config.ts';
 import { parseSourceFlag } from '../../src/agent/source-config.ts';
@@ -87,6 +88,12 @@ describe('agent declaration file', () => {
     const config = parseAgentConfig(JSON.parse(block), '/srv/app');
     assert.equal(config.source?.kind, 'local-store');
     assert.deepEqual([...(config.deliver.get('SUCCESS_URL_SIGNING_KEY') ?? [])], ['env']);
+  });
+
+  it('the declaration of the Python example (examples/pgp/python/agent.json) is valid', async () => {
+    const config = await loadAgentConfig(fileURLToPath(new URL('../../examples/pgp/python/agent.json', import.meta.url)));
+    assert.equal(config.declaration.CHANGENOW_API_KEY?.category, 'api-key');
+    assert.equal(config.declaration.SUCCESS_URL_SIGNING_KEY?.static, true);
   });
 
   it('--source flags name every kind of source', () => {
