@@ -6,6 +6,7 @@ import { doctor } from './doctor.ts';
 import { emulator } from './emulator.ts';
 import { enable } from './enable.ts';
 import { get } from './get.ts';
+import { init } from './init.ts';
 import { inventory } from './inventory.ts';
 import { list } from './list.ts';
 import { put } from './put.ts';
@@ -21,6 +22,7 @@ import { versions } from './versions.ts';
  * above and append it below: one line each.
  */
 export const commands: Command[] = [
+  init,
   put,
   get,
   versions,
