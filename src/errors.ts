@@ -51,6 +51,8 @@ export const ErrorCodes = {
   DB_UNAVAILABLE: 'KS_ERR_DB_UNAVAILABLE',
   /** A staged rotation step was refused (promoting a key before every instance holds it). */
   ROTATION_REFUSED: 'KS_ERR_ROTATION_REFUSED',
+  /** The change-notification path (a Pub/Sub subscription, its topic, a heartbeat) could not be set up or went down; entries refresh at their own TTLs. */
+  NOTIFICATIONS_UNAVAILABLE: 'KS_ERR_NOTIFICATIONS_UNAVAILABLE',
   /** An unexpected failure inside keyshift or a user callback. */
   INTERNAL: 'KS_ERR_INTERNAL',
 } as const;

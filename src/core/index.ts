@@ -18,6 +18,15 @@ export type { EntryStatus } from './entry-state.ts';
 export type { EventName, FetchOutcome, KeyshiftEvents, Listener, Trigger } from './events.ts';
 export { silentLogger, stderrLogger } from './logger.ts';
 export type { KeyshiftOptions, ManagerStatus, RefreshResult } from './manager.ts';
+export {
+  NotificationHealth,
+  type NotificationHealthChange,
+  type NotificationHealthOptions,
+  type NotificationHealthStatus,
+  type NotificationState,
+  type TtlGovernor,
+} from './notification-health.ts';
+export { RequestDrivenTimers } from './request-driven.ts';
 export { assertPolicy, DEFAULT_POLICY, findViolation, type PolicyRule, type PolicySubject } from './policy.ts';
 export { reveal, Secret } from './redacted.ts';
 export { type BackoffOptions, backoffDelay, jittered } from './schedule.ts';

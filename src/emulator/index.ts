@@ -1,5 +1,6 @@
 export { crc32c } from './_crc32c.ts';
 export { type FaultCode, FaultInjector, type FaultRule, type FaultTarget } from './fault-injection.ts';
+export { PubSubTopicPublisher, type PubSubTopicOptions, type TopicFailure } from './pubsub-topic-publisher.ts';
 export {
   type PushFailure,
   type PushMessage,
