@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ErrorCodes, isTransient, KeyshiftError, PolicyError, StaleSecretError, toKeyshiftError } from '../src/index.ts';
+import { toKeyshiftError } from '../src/errors.ts';
+import { ErrorCodes, isTransient, KeyshiftError, PolicyError, StaleSecretError } from '../src/index.ts';
 
 describe('Errors', () => {
   it('every code is documented in docs/errors.md, and every documented code exists', () => {

@@ -2,8 +2,8 @@ import { ALERT_FAILURE_WINDOW_MS, ALERT_FAILURES, ALERT_FETCH_LATENCY_MS } from 
 import { systemClock } from '../core/clock.ts';
 import type { KeyshiftEvents } from '../core/events.ts';
 import { stderrLogger } from '../core/logger.ts';
-import type { RotatingPoolEvents } from '../rotation/pg-pool.ts';
-import type { RotationEvents } from '../rotation/rotator.ts';
+import type { RotatingPoolEvents } from '../rotation/pg/pg-pool.ts';
+import type { RotationEvents } from '../rotation/staged/rotation-result.ts';
 import type { Clock, Disposer, Logger } from '../types.ts';
 import { type AlertWebhookOptions, AlertWebhook, type DeliveryOutcome, type WebhookUrl } from './alert-webhook.ts';
 import type { AdminManager } from './types.ts';

@@ -13,7 +13,7 @@ import { healthRoute, readyRoute } from './routes/health.ts';
 import { metricsRoute } from './routes/metrics.ts';
 import { refreshRoute } from './routes/refresh.ts';
 import { statusRoute } from './routes/status.ts';
-import { type AdminToken, createTokenAuth } from './token-auth.ts';
+import { type AdminToken, createTokenAuth } from '../http/token-auth.ts';
 import type { AdminManager, AdminRequestInfo } from './types.ts';
 import { UsageMeter } from './usage-meter.ts';
 

@@ -1,14 +1,11 @@
-export { systemClock } from './clock.ts';
 export * from './codecs/index.ts';
 export { createKeyshift, type Keyshift, type Snapshot } from './create-keyshift.ts';
 export {
-  checkEntry,
   type Declaration,
   type DynamicKeys,
   defineSecrets,
   type EntryDeclaration,
   type EntryInfo,
-  resolveEntry,
   type StaticKeys,
   type StaticValues,
   type ValueOf,
@@ -26,7 +23,6 @@ export {
   type NotificationState,
   type TtlGovernor,
 } from './notification-health.ts';
-export { RequestDrivenTimers } from './request-driven.ts';
-export { assertPolicy, DEFAULT_POLICY, findViolation, type PolicyRule, type PolicySubject } from './policy.ts';
+export { assertPolicy, DEFAULT_POLICY, type PolicyRule, type PolicySubject } from './policy.ts';
 export { reveal, Secret } from './redacted.ts';
-export { type BackoffOptions, backoffDelay, jittered } from './schedule.ts';
+export type { BackoffOptions } from './schedule.ts';

@@ -3,16 +3,8 @@
  * (`projects/{p}`, `projects/{p}/secrets/{s}`, `projects/{p}/secrets/{s}/versions/{v}`).
  * A name that does not parse is INVALID_ARGUMENT, as the real service answers.
  */
+import { PROJECT_ID, SECRET_ID, VERSION_ID } from '../gcp/resource-names.ts';
 import { invalidArgument } from './_status.ts';
-
-/** Secret ids: Secret Manager's own rule (and the local store's). */
-export const SECRET_ID = /^[A-Za-z0-9_-]{1,255}$/;
-/** Project ids, project numbers and domain-scoped ids (`example.com:proj`). */
-const PROJECT_ID = /^[A-Za-z0-9.:-]{1,100}$/;
-/** `latest`, a version number, or an alias (letters first, so never a number). */
-const VERSION_ID = /^(latest|[1-9][0-9]{0,15}|[A-Za-z][A-Za-z0-9_-]{0,62})$/;
-/** Aliases, as UpdateSecret accepts them. */
-export const ALIAS = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 
 export interface SecretName {
   project: string;

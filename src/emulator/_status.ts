@@ -3,7 +3,7 @@
  * Messages carry resource names only, never a payload.
  */
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
-import { GrpcCode, type GrpcCodeName } from './_grpc-codes.ts';
+import { GrpcCode, type GrpcCodeName } from '../gcp/grpc-codes.ts';
 
 /** An Error that @grpc/grpc-js sends as a status (it reads `code` and `details`). */
 export class StatusError extends Error {

@@ -3,7 +3,7 @@
  * the next N calls (or until cleared), a hang that never answers (released at
  * close()), and a wrong or missing payload checksum.
  */
-import type { GrpcCodeName } from './_grpc-codes.ts';
+import type { GrpcCodeName } from '../gcp/grpc-codes.ts';
 import type { ServiceMethod } from './secret-manager-service.ts';
 
 /** The statuses a rule may answer with (any but OK). */

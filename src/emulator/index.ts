@@ -1,4 +1,10 @@
-export { crc32c } from './_crc32c.ts';
+/** This part's defaults and limits. */
+export {
+  DEFAULT_EMULATOR_PORT,
+  DEFAULT_EMULATOR_PROJECT,
+  EMULATOR_MIN_ROTATION_PERIOD_MS,
+} from '../constants.ts';
+export { crc32c } from '../gcp/crc32c.ts';
 export { type FaultCode, FaultInjector, type FaultRule, type FaultTarget } from './fault-injection.ts';
 export { PubSubTopicPublisher, type PubSubTopicOptions, type TopicFailure } from './pubsub-topic-publisher.ts';
 export {

@@ -6,9 +6,9 @@
 import { KeyshiftError } from '../errors.ts';
 import type { LocalStore, SecretInfo, VersionInfo } from '../local-store/index.ts';
 import type { AccessCache } from './_access-cache.ts';
-import { crc32c } from './_crc32c.ts';
+import { crc32c } from '../gcp/crc32c.ts';
+import { ALIAS } from '../gcp/resource-names.ts';
 import {
-  ALIAS,
   checkSecretId,
   parseParent,
   parseSecretName,

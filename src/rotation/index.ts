@@ -1,3 +1,15 @@
+/** This part's defaults and limits. */
+export {
+  DEFAULT_KEYRING_PROPAGATION_TIMEOUT_MS,
+  DEFAULT_PG_PASSWORD_LENGTH,
+  DEFAULT_RANDOM_SECRET_LENGTH,
+  DEFAULT_ROTATION_CHECK_INTERVAL_MS,
+  DEFAULT_ROTATION_JITTER,
+  DEFAULT_ROTATION_LEASE_MS,
+  DEFAULT_ROTATION_RETRY_MS,
+  DEFAULT_VERIFY_ROTATION_DEADLINE_MS,
+  DEFAULT_VERIFY_ROTATION_POLL_MS,
+} from '../constants.ts';
 export {
   addKey,
   createHmacKeyring,
@@ -18,14 +30,14 @@ export {
   type StoredKey,
   type VerifyFailure,
   type VerifyResult,
-} from './hmac-keyring.ts';
+} from './keyring/hmac-keyring.ts';
 export {
   createRotatingPool,
   type RotatingPool,
   type RotatingPoolEvents,
   type RotatingPoolOptions,
   type RotatingPoolStatus,
-} from './pg-pool.ts';
+} from './pg/pg-pool.ts';
 export {
   failedRequestsOf,
   type InstanceReport,
@@ -33,7 +45,7 @@ export {
   servedVersions,
   type VerifyRotationOptions,
   verifyRotation,
-} from './rotation-verifier.ts';
+} from './staged/rotation-verifier.ts';
 export {
   createRotationScheduler,
   type RotateNotification,
@@ -44,31 +56,25 @@ export {
   type RotationTrigger,
   type RotationWindow,
   type ScheduledRotation,
-} from './rotation-scheduler.ts';
+} from './staged/rotation-scheduler.ts';
 export {
   createRotationRunner,
-  type FinishedContext,
   type LastRotation,
-  type PendingContext,
   type RotationCondition,
-  type RotationContext,
-  type RotationEvents,
   type RotationFailure,
-  type RotationOutcome,
-  type RotationResult,
   type RotationRunner,
   type RotationRunnerOptions,
   type RotationStage,
   type RotationState,
   type RotationStore,
-  type RotationValue,
-  type Rotator,
   readLastRotation,
   readState,
-} from './rotator.ts';
-export { copyVersion } from './rotators/copy-version.ts';
-export { type ExternalHookOptions, externalHook } from './rotators/external-hook.ts';
-export { type HmacKeyringRotatorOptions, hmacKeyringRotator } from './rotators/hmac-keyring.ts';
+} from './staged/rotation-runner.ts';
+export type { RotationEvents, RotationOutcome, RotationResult } from './staged/rotation-result.ts';
+export type { FinishedContext, PendingContext, RotationContext, RotationValue, Rotator } from './staged/rotator.ts';
+export { copyVersion } from './staged/rotators/copy-version.ts';
+export { type ExternalHookOptions, externalHook } from './staged/rotators/external-hook.ts';
+export { type HmacKeyringRotatorOptions, hmacKeyringRotator } from './staged/rotators/keyring-rotator.ts';
 export {
   type PgAlternatingUsersOptions,
   type PgConnection,
@@ -76,6 +82,6 @@ export {
   type PgQueryable,
   type PgSingleUserOptions,
   pgPassword,
-} from './rotators/pg-password.ts';
-export { ALPHABETS, type AlphabetName, type RandomSecretOptions, randomSecret } from './rotators/random-secret.ts';
-export { type GcpRotationStore, type GcpRotationStoreOptions, gcpRotationStore } from './gcp-rotation-store.ts';
+} from './staged/rotators/pg-password.ts';
+export { ALPHABETS, type AlphabetName, type RandomSecretOptions, randomSecret } from './staged/rotators/random-secret.ts';
+export { type GcpRotationStore, type GcpRotationStoreOptions, gcpRotationStore } from './staged/gcp-rotation-store.ts';

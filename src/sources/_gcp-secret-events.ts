@@ -5,6 +5,7 @@
  */
 import { DEFAULT_PUSH_DEDUPE_SIZE } from '../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import { SECRET_RESOURCE, secretIdOf, VERSION_RESOURCE } from '../gcp/resource-names.ts';
 
 /** Event types that may change what an entry reads. */
 const INVALIDATING = new Set([
@@ -19,9 +20,6 @@ const INVALIDATING = new Set([
 ]);
 /** Known event types that change no value: a rotation reminder, the topic's test message. */
 const HARMLESS = new Set(['SECRET_ROTATE', 'TOPIC_CONFIGURED']);
-
-const SECRET_RESOURCE = /^projects\/[^/\s]{1,100}\/(?:locations\/[^/\s]{1,100}\/)?secrets\/[A-Za-z0-9_-]{1,255}$/;
-const VERSION_RESOURCE = /^projects\/[^/\s]{1,100}\/(?:locations\/[^/\s]{1,100}\/)?secrets\/[A-Za-z0-9_-]{1,255}\/versions\/[A-Za-z0-9_-]{1,64}$/;
 
 /** One notification, reduced to what keyshift acts on. */
 export interface SecretEvent {
@@ -83,11 +81,6 @@ class MessageIdWindow {
     this.#ids.add(id);
     if (this.#ids.size > this.#size) this.#ids.delete(this.#ids.values().next().value as string);
   }
-}
-
-/** The secret id segment of a resource name: what entries are matched on by default. */
-export function secretIdOf(resource: string): string | undefined {
-  return /\/secrets\/([A-Za-z0-9_-]{1,255})(?:\/versions\/[^/]+)?$/.exec(resource)?.[1];
 }
 
 /** What a notification invalidates: gcpSecretManager() is one. */

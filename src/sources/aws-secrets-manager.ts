@@ -19,6 +19,13 @@ import { type AwsSecretSelection, isSameSecret, toAwsSourceValue } from './_aws-
 
 export type { AwsSecretSelection } from './_aws-secret-value.ts';
 
+/** This part's defaults and limits. */
+export {
+  AWS_BATCH_GET_CONCURRENCY,
+  AWS_BATCH_GET_MAX_IDS,
+  DEFAULT_AWS_VERSION_STAGE,
+} from '../constants.ts';
+
 export interface AwsSecretsManagerOptions {
   /** An existing client; it stays yours (close() leaves it open). Exclusive with `clientConfig`. */
   client?: SecretsManagerClient;

@@ -34,6 +34,19 @@ import {
 
 export type { InstanceSubscriptionOptions } from './_pubsub-instance-subscription.ts';
 
+/** This part's defaults and limits. */
+export {
+  DEFAULT_NOTIFICATION_QUIET_AFTER_MS,
+  DEFAULT_NOTIFICATION_SAFETY_TTL_MS,
+  DEFAULT_PUBSUB_CLOSE_TIMEOUT_MS,
+  DEFAULT_PUBSUB_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_PUBSUB_SUBSCRIBE_RETRY_MS,
+  DEFAULT_PUSH_DEDUPE_SIZE,
+  PUBSUB_FILTER_MAX_BYTES,
+  PUBSUB_MIN_EXPIRATION_MS,
+  PUBSUB_MIN_RETENTION_MS,
+} from '../constants.ts';
+
 /** `source` or `onInvalidate` (+ `entriesFor`), `dedupeSize`: see NotificationTargetOptions. */
 export interface GcpPubSubPullOptions extends NotificationTargetOptions {
   /** An existing subscription: `projects/{p}/subscriptions/{s}`, or `{s}` in the client's project. Exclusive with `instanceSubscription`. */

@@ -11,12 +11,18 @@
  * event types, so Pub/Sub stops redelivering them); 400 malformed envelope; 401 no credentials; 403 wrong credentials; 405 not POST; 413 too large;
  * 415 not JSON; 500 when the invalidation itself threw (Pub/Sub redelivers).
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DEFAULT_PUSH_MAX_BODY_BYTES } from '../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import { createPushTokenCheck } from '../http/push-token.ts';
 import { classifySecretEvent, createNotificationSink, type NotificationTargetOptions, type SecretEvent } from './_gcp-secret-events.ts';
 
 export type { InvalidationTarget, SecretEvent } from './_gcp-secret-events.ts';
+
+/** This part's defaults and limits. */
+export {
+  DEFAULT_PUSH_DEDUPE_SIZE,
+  DEFAULT_PUSH_MAX_BODY_BYTES,
+} from '../constants.ts';
 
 /** `source` or `onInvalidate` (+ `entriesFor`), `dedupeSize`: see NotificationTargetOptions. */
 export interface GcpPubSubPushOptions extends NotificationTargetOptions {
@@ -37,29 +43,9 @@ export interface GcpPubSubPushOptions extends NotificationTargetOptions {
   maxBodyBytes?: number;
 }
 
-/** A bearer header longer than this is refused before any comparison. */
-const MAX_AUTH_HEADER = 4096;
-
 function reply(status: number, error?: string): Response {
   if (error === undefined) return new Response(null, { status });
   return Response.json({ error }, { status });
-}
-
-/** HMAC both sides with a process-local key, then compare fixed-size digests (F14). */
-function tokenMatcher(expected: string): (given: string) => boolean {
-  const key = randomBytes(32);
-  const digest = (value: string): Buffer => createHmac('sha256', key).update(value).digest();
-  const want = digest(expected);
-  return (given) => timingSafeEqual(digest(given), want);
-}
-
-/** The credential a push carries: `?token=` or a Bearer header. */
-function presentedToken(request: Request): string | undefined {
-  const query = new URL(request.url).searchParams.get('token');
-  if (query !== null) return query;
-  const header = request.headers.get('authorization');
-  if (header === null || header.length > MAX_AUTH_HEADER) return undefined;
-  return /^Bearer\s+(\S+)$/i.exec(header)?.[1];
 }
 
 /** Reads at most `max` bytes; undefined when the body is larger. */
@@ -114,15 +100,14 @@ export function gcpPubSubPushHandler(options: GcpPubSubPushOptions): (request: R
   if (options.token !== undefined && options.token.length < 16) {
     throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'gcpPubSubPushHandler: token must be at least 16 characters');
   }
-  const matches = options.token === undefined ? undefined : tokenMatcher(options.token);
+  const checkToken = options.token === undefined ? undefined : createPushTokenCheck(options.token);
   const maxBody = options.maxBodyBytes ?? DEFAULT_PUSH_MAX_BODY_BYTES;
 
   return async (request) => {
     if (request.method !== 'POST') return new Response(null, { status: 405, headers: { allow: 'POST' } });
-    if (matches !== undefined) {
-      const given = presentedToken(request);
-      if (given === undefined) return reply(401, 'push credentials are missing');
-      if (!matches(given)) return reply(403, 'push credentials are wrong');
+    if (checkToken !== undefined) {
+      const verdict = checkToken(request);
+      if (!verdict.ok) return reply(verdict.status, verdict.error);
     }
     if (options.verify !== undefined && !(await options.verify(request))) return reply(403, 'push verification failed');
     const type = request.headers.get('content-type');

@@ -10,16 +10,15 @@
  */
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { DEFAULT_FETCH_TIMEOUT_MS } from '../constants.ts';
-import { crc32c } from '../emulator/_crc32c.ts';
+import { crc32c } from '../gcp/crc32c.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { Source, SourceGetOptions, SourceValue } from '../types.ts';
-import { GrpcCode } from '../emulator/_grpc-codes.ts';
-import { newSecretManagerClient } from './_gcp-client.ts';
-import { grpcCodeOf, toGcpSourceError } from './_gcp-errors.ts';
-import { secretIdOf } from './_gcp-secret-events.ts';
+import { GrpcCode } from '../gcp/grpc-codes.ts';
+import { type GcpClientOptions, newSecretManagerClient } from '../gcp/client.ts';
+import { grpcCodeOf, toGcpSourceError } from '../gcp/errors.ts';
+import { SECRET_ID, secretIdOf } from '../gcp/resource-names.ts';
 
-/** The official client's constructor options (apiEndpoint, port, sslCreds, credentials, projectId...). */
-export type GcpClientOptions = NonNullable<ConstructorParameters<typeof SecretManagerServiceClient>[0]>;
+export type { GcpClientOptions } from '../gcp/client.ts';
 
 export interface GcpSecretManagerOptions {
   /** An existing client; it stays yours (close() leaves it open). Exclusive with `clientOptions`. */
@@ -57,7 +56,6 @@ export interface GcpSecretManagerSource extends Source {
   close(): Promise<void>;
 }
 
-const SECRET_ID = /^[A-Za-z0-9_-]{1,255}$/;
 const FULL_NAME = /^projects\/[^/]+\/secrets\/([A-Za-z0-9_-]{1,255})(\/versions\/[^/]+)?$/;
 
 function invalid(message: string): KeyshiftError {

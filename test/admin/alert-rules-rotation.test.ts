@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ALERT_RULES, type AlertEvent, createAlertRules } from '../../src/admin/index.ts';
 import { openLocalStore } from '../../src/local-store/index.ts';
-import { randomSecret } from '../../src/rotation/rotators/random-secret.ts';
-import { createRotationRunner, type Rotator } from '../../src/rotation/rotator.ts';
+import { randomSecret } from '../../src/rotation/staged/rotators/random-secret.ts';
+import { createRotationRunner, type Rotator } from '../../src/rotation/staged/rotation-runner.ts';
 
 describe('Alert rules: rotation failures', () => {
   it('fires rotation-failed once per failing secret, without the pending value or the error detail, and resolves on finish', async (t) => {

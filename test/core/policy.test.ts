@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createKeyshift, DEFAULT_POLICY, defineSecrets, findViolation, type PolicyRule, t } from '../../src/index.ts';
+import { findViolation } from '../../src/core/policy.ts';
+import { createKeyshift, DEFAULT_POLICY, defineSecrets, type PolicyRule, t } from '../../src/index.ts';
 import { memorySource } from '../../src/testing/index.ts';
 
 describe('Policy', () => {

@@ -1,7 +1,7 @@
 /** Fault rules, the CRC32C helper, and what close() does to held calls and handles. */
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GrpcCode } from '../../src/emulator/_grpc-codes.ts';
+import { GrpcCode } from '../../src/gcp/grpc-codes.ts';
 import { crc32c, FaultInjector } from '../../src/emulator/index.ts';
 import { codeOf, seed, startFixture } from './_fixture.ts';
 

@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { crc32c } from '../../src/emulator/index.ts';
-import { GrpcCode } from '../../src/emulator/_grpc-codes.ts';
+import { GrpcCode } from '../../src/gcp/grpc-codes.ts';
 import { codeOf, type Fixture, PROJECT, seed, startFixture } from './_fixture.ts';
 
 describe('Emulator: the official SecretManagerServiceClient', () => {

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { toNodeListener } from '../../src/adapters/node-http.ts';
 import { createAdminHandler } from '../../src/admin/index.ts';
 import { createKeyshift, defineSecrets, t } from '../../src/index.ts';
-import { createRotatingPool } from '../../src/rotation/pg-pool.ts';
+import { createRotatingPool } from '../../src/rotation/pg/pg-pool.ts';
 import { awsSecretsManager } from '../../src/sources/aws-secrets-manager.ts';
 import { fileSource } from '../../src/sources/file.ts';
 import { gcpPubSubPull } from '../../src/sources/gcp-pubsub-pull.ts';

@@ -7,8 +7,8 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { ErrorCodes, KeyshiftError } from '../../src/errors.ts';
 import { openLocalStore } from '../../src/local-store/index.ts';
-import { createRotationRunner } from '../../src/rotation/rotator.ts';
-import { randomSecret } from '../../src/rotation/rotators/random-secret.ts';
+import { createRotationRunner } from '../../src/rotation/staged/rotation-runner.ts';
+import { randomSecret } from '../../src/rotation/staged/rotators/random-secret.ts';
 import { tempStore } from './_helpers.ts';
 
 const NAME = 'WEBHOOK_SECRET';

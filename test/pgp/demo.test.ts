@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { resolveEntry } from '../../src/index.ts';
+import { resolveEntry } from '../../src/core/define-secrets.ts';
 import { openLocalStore } from '../../src/local-store/index.ts';
 import { catalog } from '../../examples/pgp/catalog/all-secrets.ts';
 import { type ProcessRun, runProcess } from '../_process.ts';

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKeyshift, defineSecrets, t } from '../../src/index.ts';
 import { openLocalStore } from '../../src/local-store/index.ts';
-import { addKey, createHmacKeyring, type Keyset, promoteKey, retireKeys, serializeKeyset } from '../../src/rotation/hmac-keyring.ts';
+import { addKey, createHmacKeyring, type Keyset, promoteKey, retireKeys, serializeKeyset } from '../../src/rotation/keyring/hmac-keyring.ts';
 import { localStore } from '../../src/sources/local-store.ts';
 import type { Source } from '../../src/types.ts';
 import { CLOCK_SKEW_MS, ENTRY, type FromChild, OVERLAP_MS, TOKEN_TTL_MS, type ToChild } from './_keyring-protocol.ts';

@@ -1,7 +1,7 @@
 // Load for the pool rotation tests: N workers, each running short queries with a
 // pause between them and, now and then, a long transaction on a checked-out client.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RotatingPool } from '../../src/rotation/pg-pool.ts';
+import type { RotatingPool } from '../../src/rotation/pg/pg-pool.ts';
 
 export interface LoadOptions {
   workers: number;

@@ -1,7 +1,7 @@
 // A manager over a memory source plus a rotating pool on the test cluster, with
 // every pool event recorded.
 import { createKeyshift, defineSecrets, t } from '../../src/index.ts';
-import { createRotatingPool, type RotatingPool, type RotatingPoolEvents, type RotatingPoolOptions } from '../../src/rotation/pg-pool.ts';
+import { createRotatingPool, type RotatingPool, type RotatingPoolEvents, type RotatingPoolOptions } from '../../src/rotation/pg/pg-pool.ts';
 import { type MemorySource, memorySource } from '../../src/testing/index.ts';
 import type { PgCluster } from '../_pg-cluster.ts';
 

@@ -1,8 +1,8 @@
 // One instance of a fleet for the rotation race test: on `go`, it runs the rotation of
 // the named secret with the condition given, and answers the outcome (never a value).
 import { openLocalStore } from '../../src/local-store/index.ts';
-import { randomSecret } from '../../src/rotation/rotators/random-secret.ts';
-import { createRotationRunner, type RotationCondition } from '../../src/rotation/rotator.ts';
+import { randomSecret } from '../../src/rotation/staged/rotators/random-secret.ts';
+import { createRotationRunner, type RotationCondition } from '../../src/rotation/staged/rotation-runner.ts';
 
 const [dir, name] = process.argv.slice(2) as [string, string];
 const store = await openLocalStore({ dir });

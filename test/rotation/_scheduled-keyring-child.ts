@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { toNodeListener } from '../../src/adapters/node-http.ts';
 import { createAdminHandler } from '../../src/admin/index.ts';
 import { createKeyshift, defineSecrets, t } from '../../src/index.ts';
-import { createHmacKeyring } from '../../src/rotation/hmac-keyring.ts';
+import { createHmacKeyring } from '../../src/rotation/keyring/hmac-keyring.ts';
 import { localStore } from '../../src/sources/local-store.ts';
 import type { Source } from '../../src/types.ts';
 

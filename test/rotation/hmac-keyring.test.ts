@@ -11,7 +11,7 @@ import {
   promoteKey,
   retireKeys,
   serializeKeyset,
-} from '../../src/rotation/hmac-keyring.ts';
+} from '../../src/rotation/keyring/hmac-keyring.ts';
 import { createFakeClock, flush, memorySource } from '../../src/testing/index.ts';
 
 const TTL_MS = 60_000;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openLocalStore } from '../../src/local-store/index.ts';
-import { createKeyset, serializeKeyset } from '../../src/rotation/hmac-keyring.ts';
+import { createKeyset, serializeKeyset } from '../../src/rotation/keyring/hmac-keyring.ts';
 import { ENTRY, type FromChild, OVERLAP_MS, type ToChild } from './_keyring-protocol.ts';
 import { waitUntil } from './_pg-load.ts';
 

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createKeyshift, defineSecrets, ErrorCodes, type KeyshiftError, t } from '../../src/index.ts';
-import { AuthPacer } from '../../src/rotation/_auth-pacer.ts';
-import { createRotatingPool } from '../../src/rotation/pg-pool.ts';
+import { AuthPacer } from '../../src/rotation/pg/_auth-pacer.ts';
+import { createRotatingPool } from '../../src/rotation/pg/pg-pool.ts';
 import { memorySource } from '../../src/testing/index.ts';
 
 const declaration = defineSecrets({

@@ -8,7 +8,7 @@ import { toNodeListener } from '../../src/adapters/node-http.ts';
 import { createAdminHandler } from '../../src/admin/index.ts';
 import { createKeyshift, defineSecrets, t } from '../../src/index.ts';
 import { openLocalStore } from '../../src/local-store/index.ts';
-import { failedRequestsOf, servedVersions, verifyRotation } from '../../src/rotation/rotation-verifier.ts';
+import { failedRequestsOf, servedVersions, verifyRotation } from '../../src/rotation/staged/rotation-verifier.ts';
 import { localStore } from '../../src/sources/local-store.ts';
 import type { Source } from '../../src/types.ts';
 import { runInProcess } from '../cli/_run.ts';

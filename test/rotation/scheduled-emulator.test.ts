@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createKeyshift, defineSecrets, t } from '../../src/index.ts';
-import { randomSecret } from '../../src/rotation/rotators/random-secret.ts';
-import { createRotationScheduler, type RotationScheduler } from '../../src/rotation/rotation-scheduler.ts';
-import type { RotationResult } from '../../src/rotation/rotator.ts';
+import { randomSecret } from '../../src/rotation/staged/rotators/random-secret.ts';
+import { createRotationScheduler, type RotationScheduler } from '../../src/rotation/staged/rotation-scheduler.ts';
+import type { RotationResult } from '../../src/rotation/staged/rotation-runner.ts';
 import { gcpPubSubPushHandler } from '../../src/sources/gcp-pubsub-push.ts';
 import { gcpSecretManager } from '../../src/sources/gcp-secret-manager.ts';
 import { codeOf, type Fixture, PROJECT, startFixture } from '../emulator/_fixture.ts';

@@ -15,8 +15,8 @@ import { changeNowHook } from '../../examples/pgp/demo/changenow-hook.ts';
 import { type ChangeNowServer, startChangeNowServer } from '../../examples/pgp/stand-ins/changenow-server.ts';
 import { ErrorCodes } from '../../src/index.ts';
 import { type LocalStore, openLocalStore } from '../../src/local-store/index.ts';
-import { externalHook } from '../../src/rotation/rotators/external-hook.ts';
-import { createRotationRunner, type RotationEvents, readLastRotation, readState } from '../../src/rotation/rotator.ts';
+import { externalHook } from '../../src/rotation/staged/rotators/external-hook.ts';
+import { createRotationRunner, type RotationEvents, readLastRotation, readState } from '../../src/rotation/staged/rotation-runner.ts';
 import { waitUntil } from './_pg-load.ts';
 import { type Fleet, spread, startFleet } from './_rotation-fleet.ts';
 

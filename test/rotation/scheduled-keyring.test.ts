@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openLocalStore } from '../../src/local-store/index.ts';
-import { createKeyset, type Keyset, serializeKeyset } from '../../src/rotation/hmac-keyring.ts';
-import { servedVersions } from '../../src/rotation/rotation-verifier.ts';
-import { hmacKeyringRotator } from '../../src/rotation/rotators/hmac-keyring.ts';
-import { createRotationRunner, type RotationEvents } from '../../src/rotation/rotator.ts';
+import { createKeyset, type Keyset, serializeKeyset } from '../../src/rotation/keyring/hmac-keyring.ts';
+import { servedVersions } from '../../src/rotation/staged/rotation-verifier.ts';
+import { hmacKeyringRotator } from '../../src/rotation/staged/rotators/keyring-rotator.ts';
+import { createRotationRunner, type RotationEvents } from '../../src/rotation/staged/rotation-runner.ts';
 import { waitUntil } from './_pg-load.ts';
 import { ADMIN_TOKEN, ENTRY, type FromChild, OVERLAP_MS, type ToChild } from './_scheduled-keyring-child.ts';
 

@@ -11,9 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes } from '../../src/index.ts';
 import { type LocalStore, openLocalStore } from '../../src/local-store/index.ts';
-import { copyVersion } from '../../src/rotation/rotators/copy-version.ts';
-import { ALPHABETS, randomSecret } from '../../src/rotation/rotators/random-secret.ts';
-import { createRotationRunner, type RotationEvents, readLastRotation, readState, type Rotator } from '../../src/rotation/rotator.ts';
+import { copyVersion } from '../../src/rotation/staged/rotators/copy-version.ts';
+import { ALPHABETS, randomSecret } from '../../src/rotation/staged/rotators/random-secret.ts';
+import { createRotationRunner, type RotationEvents, readLastRotation, readState, type Rotator } from '../../src/rotation/staged/rotation-runner.ts';
 import { spread, startFleet } from './_rotation-fleet.ts';
 
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');

@@ -2,7 +2,7 @@ import { ADMIN_MAX_REFRESH_NAMES } from '../../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import { json, problem } from '../_http.ts';
 import { describeJsonError } from '../_json-error.ts';
-import { readBody } from '../_read-body.ts';
+import { readBody } from '../../http/read-body.ts';
 import type { AdminManager } from '../types.ts';
 import type { RouteContext, RouteResult } from './context.ts';
 

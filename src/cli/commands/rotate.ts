@@ -1,11 +1,18 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LocalStore } from '../../local-store/store.ts';
-import { readLastRotation, readRecord, readState } from '../../rotation/_rotation-state.ts';
-import { copyVersion } from '../../rotation/rotators/copy-version.ts';
-import { pgPassword } from '../../rotation/rotators/pg-password.ts';
-import { randomSecret } from '../../rotation/rotators/random-secret.ts';
-import { createRotationRunner, type RotationResult, type Rotator, refuseNeverRotated } from '../../rotation/rotator.ts';
+import { copyVersion } from '../../rotation/staged/rotators/copy-version.ts';
+import { pgPassword } from '../../rotation/staged/rotators/pg-password.ts';
+import { randomSecret } from '../../rotation/staged/rotators/random-secret.ts';
+import {
+  createRotationRunner,
+  type RotationResult,
+  type Rotator,
+  readLastRotation,
+  readRecord,
+  readState,
+  refuseNeverRotated,
+} from '../../rotation/staged/rotation-runner.ts';
 import { STORE_OPTIONS, parseCommandArgs } from '../_args.ts';
 import { type CliIo, ExitCode, defineCommand } from '../_command.ts';
 import { UsageError } from '../_errors.ts';

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toNodeListener } from '../../adapters/node-http.ts';
 import { createAdminHandler } from '../../admin/create-admin-handler.ts';
-import type { AdminToken } from '../../admin/token-auth.ts';
+import type { AdminToken } from '../../http/token-auth.ts';
 import { DEFAULT_ADMIN_PORT } from '../../constants.ts';
 import { t } from '../../core/codecs/index.ts';
 import { createKeyshift } from '../../core/create-keyshift.ts';

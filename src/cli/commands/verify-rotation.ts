@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_MAX_VALUE_BYTES } from '../../constants.ts';
-import { type RotationReport, verifyRotation } from '../../rotation/rotation-verifier.ts';
+import { type RotationReport, verifyRotation } from '../../rotation/staged/rotation-verifier.ts';
 import { STORE_OPTIONS, parseCommandArgs } from '../_args.ts';
 import { type CliIo, ExitCode, defineCommand } from '../_command.ts';
 import { UsageError } from '../_errors.ts';

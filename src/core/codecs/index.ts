@@ -10,7 +10,6 @@ export type { Codec } from './codec.ts';
 export { CodecError } from './codec.ts';
 export type { Decimal, DecimalCodecOptions } from './decimal.ts';
 export type { DurationCodecOptions, DurationUnit } from './duration.ts';
-export { validateWith } from './json.ts';
 export type { NumberCodecOptions } from './number.ts';
 export type { StringCodecOptions } from './string.ts';
 export type { UrlCodecOptions } from './url.ts';
