@@ -14,6 +14,7 @@ export { CHANNEL_NAMES, channels } from './diagnostics.ts';
 export type { EntryStatus } from './entry-state.ts';
 export type { EventName, FetchOutcome, KeyshiftEvents, Listener, Trigger } from './events.ts';
 export { silentLogger, stderrLogger } from './logger.ts';
+export { type InstanceIdentity, instanceIdentityFromEnv } from './instance-identity.ts';
 export type { KeyshiftOptions, ManagerStatus, RefreshResult } from './manager.ts';
 export {
   NotificationHealth,

@@ -19,6 +19,7 @@ import type { EventName, FetchOutcome, Listener, Trigger } from './events.ts';
 import { stderrLogger } from './logger.ts';
 import { DEFAULT_POLICY, type PolicyRule } from './policy.ts';
 import { type FetchContext, type FetchResult, fetchEntry, prefetchMany, resultOf } from './refresher.ts';
+import type { InstanceIdentity } from './instance-identity.ts';
 import type { TtlGovernor } from './notification-health.ts';
 import { RequestDrivenTimers } from './request-driven.ts';
 import { RequestSnapshots, type View } from './request-snapshot.ts';
@@ -67,6 +68,8 @@ export interface KeyshiftOptions {
    * CPU only during requests (Cloud Run's request-based billing). Default `'timers'`.
    */
   freshness?: 'timers' | 'requests';
+  /** Who this instance is (resolveInstanceIdentity() on Google Cloud), shown in status and fleet reports. Default: none. */
+  instance?: InstanceIdentity;
 }
 
 /** What one forced refresh of one entry did. */
@@ -89,6 +92,8 @@ export interface ManagerStatus {
   entries: EntryStatus[];
   /** Reads made while request snapshots were active but outside any (a lost AsyncLocalStorage context). */
   readsOutsideSnapshot: number;
+  /** This instance's identity, when the manager was given one. */
+  instance?: InstanceIdentity;
 }
 
 const PUSH_RECHECK_MS = [500, 1_500, 3_000] as const;
@@ -559,6 +564,7 @@ export class Manager {
       source: this.#source.kind,
       entries: [...this.#states.values()].map((s) => statusOf(s, now)),
       readsOutsideSnapshot: this.#snapshots.outsideReads,
+      ...(this.#opts.instance ? { instance: { ...this.#opts.instance } } : {}),
     };
   }
 

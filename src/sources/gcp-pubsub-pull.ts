@@ -20,6 +20,7 @@ import { DEFAULT_PUBSUB_CLOSE_TIMEOUT_MS, DEFAULT_PUBSUB_HEARTBEAT_INTERVAL_MS, 
 import { systemClock } from '../core/clock.ts';
 import { NotificationHealth } from '../core/notification-health.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import { resolveProjectId } from '../gcp/metadata.ts';
 import type { Clock } from '../types.ts';
 import { classifySecretEvent, createNotificationSink, type NotificationTargetOptions, type SecretEvent } from './_gcp-secret-events.ts';
 import { PubSubHeartbeat } from './_pubsub-heartbeat.ts';
@@ -57,7 +58,7 @@ export interface GcpPubSubPullOptions extends NotificationTargetOptions {
    * project, or a custom role) and roles/pubsub.subscriber on the topic. Exclusive with `subscription`.
    */
   instanceSubscription?: InstanceSubscriptionOptions;
-  /** Project of the subscription when the topic or subscription is not a full name. Default `GOOGLE_CLOUD_PROJECT`, then `GCLOUD_PROJECT`. */
+  /** Project of the subscription when the topic or subscription is not a full name. Default `GOOGLE_CLOUD_PROJECT`, then `GCLOUD_PROJECT`, then the metadata server. */
   project?: string;
   /** An existing client; it stays yours (close() leaves it open). Exclusive with `clientConfig`. */
   client?: PubSub;
@@ -181,7 +182,7 @@ export async function gcpPubSubPull(options: GcpPubSubPullOptions): Promise<GcpP
   const handle = createPullMessageHandler(options);
   const hbOptions = options.heartbeat === false ? undefined : options.heartbeat;
   const hbTopicOption = hbOptions?.topic ?? (options.heartbeat === false ? undefined : options.instanceSubscription?.topic);
-  const project = projectOf(options);
+  const project = projectOf(options) ?? (await resolveProjectId());
   const perInstance =
     options.instanceSubscription === undefined ? undefined : resolveInstanceSubscription(options.instanceSubscription, project ?? needProject(), hbTopicOption !== undefined);
   const given = options.subscription ?? '';
@@ -332,7 +333,7 @@ function projectOf(options: GcpPubSubPullOptions): string | undefined {
 }
 
 function needProject(): never {
-  throw invalid('no project: give the topic as projects/{p}/topics/{t}, the project option, or GOOGLE_CLOUD_PROJECT');
+  throw invalid('no project: give the topic as projects/{p}/topics/{t}, the project option, or GOOGLE_CLOUD_PROJECT (no metadata server answered)');
 }
 
 /** `projects/{p}/{kind}/{id}` for an id or a full name. */
