@@ -13,10 +13,13 @@ import {
   PUBSUB_MIN_RETENTION_MS,
 } from '../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import { FLEET_PING_EVENT } from '../fleet/fleet-report.ts';
 
 /** The attribute a keyshift heartbeat carries: the subscription it is meant for. */
 export const HEARTBEAT_EVENT = 'KEYSHIFT_HEARTBEAT';
 export const HEARTBEAT_ATTRIBUTE = 'keyshiftHeartbeat';
+/** The fleet ping (`keyshift fleet`), which a filtered subscription must let through. */
+export { FLEET_PING_EVENT as FLEET_PING } from '../fleet/fleet-report.ts';
 
 export interface InstanceSubscriptionOptions {
   /** The notification topic of the secrets: `projects/{p}/topics/{t}`, or `{t}` in the client's project. */
@@ -51,7 +54,7 @@ export function instanceSubscriptionId(service = process.env.K_SERVICE): string 
 }
 
 /**
- * The filter for `secrets` (and this subscription's heartbeats), or undefined when there is
+ * The filter for `secrets` (and this subscription's heartbeats, and fleet pings), or undefined when there is
  * nothing to filter on or it would be over `maxBytes`.
  */
 export function subscriptionFilter(
@@ -65,6 +68,7 @@ export function subscriptionFilter(
   }
   const clauses = [...new Set(secrets)].map((s) => `attributes.secretId = "${s}"`);
   if (heartbeatFor !== undefined) clauses.push(`attributes.${HEARTBEAT_ATTRIBUTE} = "${heartbeatFor}"`);
+  clauses.push(`attributes.eventType = "${FLEET_PING_EVENT}"`);
   const filter = clauses.join(' OR ');
   return Buffer.byteLength(filter) <= maxBytes ? filter : undefined;
 }

@@ -27,6 +27,7 @@ import { PubSubHeartbeat } from './_pubsub-heartbeat.ts';
 import {
   createInstanceSubscription,
   deleteInstanceSubscription,
+  FLEET_PING,
   HEARTBEAT_EVENT,
   type InstanceSubscriptionOptions,
   type ResolvedInstanceSubscription,
@@ -105,6 +106,8 @@ export interface GcpPubSubPull {
   /** `projects/{p}/subscriptions/{s}`. */
   readonly subscription: string;
   status(): GcpPubSubPullStatus;
+  /** Calls `listener` when a fleet ping (`keyshift fleet`) arrives; see startFleetReporter. Returns a disposer. */
+  onPing(listener: () => void): () => void;
   /**
    * Stops listening and the heartbeat, deletes a per-instance subscription (giving up after its
    * closeTimeoutMs, 5 s by default: the expiration policy removes it later), closes a client it made.
@@ -227,8 +230,20 @@ export async function gcpPubSubPull(options: GcpPubSubPullOptions): Promise<GcpP
   let closed = false;
   let retryTimer: ReturnType<Clock['setTimeout']> | undefined;
 
+  const pingListeners = new Set<() => void>();
   const onMessage = (message: Message): void => {
     counts.messages++;
+    if (message.attributes?.eventType === FLEET_PING) {
+      message.ack();
+      for (const listener of [...pingListeners]) {
+        try {
+          listener();
+        } catch {
+          // a reporter's failure is its own
+        }
+      }
+      return;
+    }
     if (message.attributes?.eventType === HEARTBEAT_EVENT) {
       message.ack();
       if (heartbeat?.isMine(message.attributes)) {
@@ -296,6 +311,10 @@ export async function gcpPubSubPull(options: GcpPubSubPullOptions): Promise<GcpP
   return {
     health,
     subscription: name,
+    onPing(listener) {
+      pingListeners.add(listener);
+      return () => void pingListeners.delete(listener);
+    },
     status: () => ({
       subscription: name,
       perInstance: perInstance !== undefined,

@@ -10,7 +10,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { PubSub } from '@google-cloud/pubsub';
+import { collectFleet, type FleetReport } from '../../src/fleet/index.ts';
 import { type Fixture, PROJECT, seed, startFixture } from '../emulator/_fixture.ts';
+import { runProcess } from '../_process.ts';
 import { type PubSubEmulator, skipWithoutPubSub, uniqueName, usePubSubEmulator } from '../_pubsub-emulator.ts';
 
 const skip = skipWithoutPubSub();
@@ -72,6 +74,7 @@ describe('A fleet of instances on the Secret Manager and Pub/Sub emulators', { s
   let admin: PubSub;
   let f: Fixture;
   let topic: string;
+  let fleetTopic: string;
   const instances: Instance[] = [];
 
   before(async () => {
@@ -79,6 +82,8 @@ describe('A fleet of instances on the Secret Manager and Pub/Sub emulators', { s
     admin = new PubSub({ projectId: PROJECT });
     topic = `projects/${PROJECT}/topics/${uniqueName('fleet')}`;
     await admin.createTopic(topic);
+    fleetTopic = `projects/${PROJECT}/topics/${uniqueName('fleet-reports')}`;
+    await admin.createTopic(fleetTopic);
     f = await startFixture({ pubsubTopics: [{ topic, clientConfig: { projectId: PROJECT } }] });
     await seed(f, SECRET, 'fake-v1');
   });
@@ -89,6 +94,7 @@ describe('A fleet of instances on the Secret Manager and Pub/Sub emulators', { s
       const [subs] = await admin.topic(topic).getSubscriptions().catch(() => [[]] as never);
       for (const s of subs) await s.delete().catch(() => undefined);
       await admin.topic(topic).delete().catch(() => undefined);
+      await admin.topic(fleetTopic).delete().catch(() => undefined);
       await admin.close();
     }
     await f?.close();
@@ -96,7 +102,7 @@ describe('A fleet of instances on the Secret Manager and Pub/Sub emulators', { s
   });
 
   it(`${INSTANCES} instances serve every version added with the official client; close() leaves no subscription, a kill leaves one that expires`, async (t) => {
-    const env = { SM_HOST: f.emulator.host, SM_PORT: String(f.emulator.port), TOPIC: topic, PROJECT, SECRET };
+    const env = { SM_HOST: f.emulator.host, SM_PORT: String(f.emulator.port), TOPIC: topic, FLEET_TOPIC: fleetTopic, PROJECT, SECRET };
     for (let i = 0; i < INSTANCES; i++) instances.push(startInstance(env));
     const ready = await Promise.all(instances.map((i) => i.wait((l) => l.ready === true, 'ready')));
     const names = ready.map((r) => String(r.subscription));
@@ -128,6 +134,52 @@ describe('A fleet of instances on the Secret Manager and Pub/Sub emulators', { s
     );
     t.diagnostic(`every latency, sorted (ms): ${toEach.map((x) => x.toFixed(0)).join(" ")}`);
     assert.equal(toEach.length, ROUNDS * INSTANCES);
+
+    // the fleet view, through Pub/Sub only: every instance serves the last version, none lags
+    const last = String(ROUNDS + 1);
+    const cli = runProcess(
+      process.execPath,
+      ['--import', 'tsx', new URL('../../src/cli/main.ts', import.meta.url).pathname, 'fleet', '--fleet-topic', fleetTopic, '--ping-topic', topic, '--json', '--listen-ms', '20000', '--wait-for', `${SECRET}=${last}`, '--instances', String(INSTANCES)],
+      { env: { ...process.env, GOOGLE_CLOUD_PROJECT: PROJECT } },
+    );
+    const run = await cli.done;
+    assert.equal(run.code, 0, run.stderr.slice(-2000));
+    const view = JSON.parse(run.stdout) as { ok: boolean; instances: Array<{ instanceId: string; service: string; lagging: boolean; entries: Array<{ name: string; version: string }> }> };
+    assert.equal(view.ok, true);
+    assert.deepEqual(view.instances.map((i) => i.instanceId).sort(), ready.map((r) => String(r.instanceId)).sort());
+    for (const i of view.instances) {
+      assert.equal(i.service, 'fleet-test');
+      assert.equal(i.lagging, false);
+      assert.deepEqual(i.entries.map((e) => [e.name, e.version]), [[SECRET, last]]);
+    }
+
+    // convergence through the same path (what `keyshift fleet --wait-for` measures), no URL per instance
+    const next = String(ROUNDS + 2);
+    let pinged = 0;
+    let added = 0;
+    const convergedAfter = new Map<string, number>();
+    const serves = (r: FleetReport) => r.entries.some((e) => e.name === SECRET && e.version === next);
+    let allPinged: () => void = () => {};
+    const pingedAll = new Promise<void>((resolve) => (allPinged = resolve));
+    const collecting = collectFleet({
+      fleetTopic,
+      pingTopic: topic,
+      listenMs: 30_000,
+      clientConfig: { projectId: PROJECT },
+      onReport: (r) => {
+        if (r.reason === 'ping' && ++pinged >= INSTANCES) allPinged();
+        if (added > 0 && serves(r) && !convergedAfter.has(r.instance.instanceId)) convergedAfter.set(r.instance.instanceId, now() - added);
+      },
+      until: (all) => all.size >= INSTANCES && [...all.values()].every(serves),
+    });
+    await pingedAll;
+    added = now();
+    await f.client.addSecretVersion({ parent: f.secret(SECRET), payload: { data: Buffer.from(`fake-v${next}`) } });
+    const reports = await collecting;
+    assert.equal([...reports.values()].filter(serves).length, INSTANCES);
+    t.diagnostic(
+      `convergence seen through fleet reports on Pub/Sub (add call to report received): ${[...convergedAfter.values()].map((ms) => ms.toFixed(0)).join(', ')} ms`,
+    );
 
     // two stop cleanly, one is killed without close()
     const [a, b, killed] = instances as [Instance, Instance, Instance];

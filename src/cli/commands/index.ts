@@ -4,6 +4,7 @@ import { disable } from './disable.ts';
 import { doctor } from './doctor.ts';
 import { emulator } from './emulator.ts';
 import { enable } from './enable.ts';
+import { fleet } from './fleet.ts';
 import { get } from './get.ts';
 import { inventory } from './inventory.ts';
 import { list } from './list.ts';
@@ -31,5 +32,6 @@ export const commands: Command[] = [
   emulator,
   serve,
   verifyRotationCommand,
+  fleet,
   rotate,
 ];

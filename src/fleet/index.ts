@@ -1,0 +1,17 @@
+export { type CollectFleetOptions, collectFleet } from './collect-fleet.ts';
+export {
+  FLEET_PING_EVENT,
+  FLEET_REPORT_EVENT,
+  type FleetEntryView,
+  type FleetReport,
+  type FleetReportEntry,
+  parseFleetReport,
+  summarizeFleet,
+} from './fleet-report.ts';
+export {
+  DEFAULT_FLEET_REPORT_INTERVAL_MS,
+  type FleetReporter,
+  type FleetReporterOptions,
+  type ReportedManager,
+  startFleetReporter,
+} from './fleet-reporter.ts';
