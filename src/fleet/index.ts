@@ -15,3 +15,5 @@ export {
   type ReportedManager,
   startFleetReporter,
 } from './fleet-reporter.ts';
+export { type InstanceIdentity, instanceIdentityFromEnv } from '../core/instance-identity.ts';
+export { resolveInstanceIdentity } from '../gcp/instance-identity.ts';
