@@ -1,7 +1,13 @@
 // Runs every *.test.ts under test/ with node's test runner, through tsx, with
 // unhandled rejections fatal. Pass file or folder names to run a subset.
+//
+// Coverage: with KEYSHIFT_COVERAGE=1, or in CI (CI=true, unless KEYSHIFT_COVERAGE=0),
+// V8 collects coverage of src/ in every process the tests start (NODE_V8_COVERAGE)
+// and c8 reports it; a run of the whole suite then fails when a figure drops under the
+// thresholds in .c8rc.json (a subset only reports).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 function collect(path, out) {
@@ -16,13 +22,29 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
+const coverage = process.env.KEYSHIFT_COVERAGE === '1' || (process.env.CI === 'true' && process.env.KEYSHIFT_COVERAGE !== '0');
+const coverageDir = coverage ? mkdtempSync(join(tmpdir(), 'keyshift-coverage-')) : undefined;
 const env = {
   ...process.env,
   NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import tsx --unhandled-rejections=strict`.trim(),
+  ...(coverageDir ? { NODE_V8_COVERAGE: coverageDir } : {}),
 };
 const r = spawnSync(
   process.execPath,
-  ['--test', '--test-concurrency=2', '--test-timeout=180000', '--test-reporter=spec', ...files],
+  // A per-file bound, not a speed check: coverage and the slower Node versions stretch
+  // the runbook and fleet files (they spawn dozens of processes) on a loaded 2-core machine.
+  ['--test', '--test-concurrency=2', '--test-timeout=600000', '--test-reporter=spec', ...files],
   { stdio: 'inherit', env },
 );
-process.exit(r.status ?? 1);
+let status = r.status ?? 1;
+if (coverageDir) {
+  const { NODE_V8_COVERAGE: _, ...plain } = process.env;
+  const args = ['report', '--temp-directory', coverageDir, ...(roots.length ? ['--check-coverage=false'] : [])];
+  const report = spawnSync(join('node_modules', '.bin', process.platform === 'win32' ? 'c8.cmd' : 'c8'), args, { stdio: 'inherit', env: plain });
+  if (report.status !== 0 && status === 0) {
+    console.error('coverage fell under the thresholds in .c8rc.json: add tests for what the change left uncovered');
+    status = report.status ?? 1;
+  }
+  rmSync(coverageDir, { recursive: true, force: true });
+}
+process.exit(status);

@@ -8,6 +8,16 @@ export interface SourceValue {
   value: string | Uint8Array;
   /** The store's version id ("3", an AWS VersionId, a file's content hash). */
   version: string;
+  /**
+   * Where this version stands among the entry's versions in this source: larger is newer.
+   * A source sets it only where the store orders versions and an older answer can only be
+   * a lagging read (Secret Manager and the local store read at `latest`: the version
+   * number; AWS read by stage: the version's creation date in ms). The core then applies
+   * an answer only when its order is above the served one's (from the same `source`); an
+   * older (or equal-but-different) answer is counted as an `out-of-order` event and never
+   * served. Without an order (env, files, aliases) any different version is applied.
+   */
+  order?: number | bigint;
   /** Which source actually served it, when a source composes others (fallback chain). */
   source?: string;
   /**
@@ -31,6 +41,12 @@ export interface SourceGetOptions {
  *
  * `get` resolves `undefined` when the entry does not exist (not-found is never a
  * failure), and throws a `KeyshiftError` with a stable code on failure.
+ *
+ * Versions order through `SourceValue.order`: a source whose store can answer from a
+ * lagging replica or an eventually consistent read reports it, and the served version of
+ * an entry then never goes backwards (see `SourceValue.order`). A source whose versions
+ * are not ordered (env, files) leaves it out. The only way back is an explicit one: a
+ * rollback in the store writes a new (higher) version.
  */
 export interface Source {
   /** A short, fixed name for status and metric labels ("env", "local-store"...). */

@@ -19,6 +19,9 @@ describe('Errors', () => {
     [ErrorCodes.SOURCE_DENIED, false],
     [ErrorCodes.VERSION_DISABLED, false],
     [ErrorCodes.VALUE_REJECTED, false],
+    // Permanent: a damaged local store file, a wrong key, a path the file system cannot hold (SOURCE_DENIED).
+    [ErrorCodes.STORE_CORRUPT, false],
+    [ErrorCodes.MASTER_KEY, false],
   ];
   for (const [code, transient] of table) {
     it(`${code} is ${transient ? '' : 'not '}transient`, () => {

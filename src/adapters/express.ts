@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SnapshotManager } from '../admin/types.ts';
 import { pinRequest } from './_pin.ts';
-import { pathnameOf, sendWebResponse, toWebRequest, type WebHandler } from './node-http.ts';
+import { pathnameOf, requestInfo, sendWebResponse, toWebRequest, type WebHandler } from './node-http.ts';
 
 /** Express's request as far as these middlewares read it (no import of express itself). */
 interface ExpressRequest extends IncomingMessage {
@@ -33,7 +33,7 @@ export function keyshiftAdmin(handler: WebHandler, options: ExpressAdminOptions 
     const clientAddress = options.clientAddress ? options.clientAddress(req) : (req.ip ?? req.socket.remoteAddress);
     Promise.resolve()
       .then(() => toWebRequest(req, { ...(url ? { url } : {}), ...(consumed === undefined ? {} : { body: consumed }) }))
-      .then((request) => handler(request, clientAddress === undefined ? {} : { clientAddress }))
+      .then((request) => handler(request, requestInfo(req, request, clientAddress)))
       .then((response) => sendWebResponse(res, response, req))
       .catch(next);
   };

@@ -1,14 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { SnapshotManager } from '../admin/types.ts';
 import { pinRequest } from './_pin.ts';
-import { toWebRequest, type WebHandler } from './node-http.ts';
+import { requestInfo, toWebRequest, type WebHandler } from './node-http.ts';
 
 export interface FastifyAdminOptions {
   /** The client address for the rate limit. Default `request.ip` (which honours Fastify's `trustProxy`). */
   clientAddress?: (request: FastifyRequest) => string | undefined;
 }
 
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /**
  * A Fastify plugin serving the admin handler: `app.register(keyshiftAdmin(handler))`.
@@ -22,7 +21,8 @@ export function keyshiftAdmin(handler: WebHandler & { basePath?: string }, optio
     instance.addContentTypeParser('*', (_request, _payload, parsed) => parsed(null, undefined));
     const serve = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
       const clientAddress = options.clientAddress ? options.clientAddress(request) : request.ip;
-      const response = await handler(toWebRequest(request.raw), clientAddress === undefined ? {} : { clientAddress });
+      const web = toWebRequest(request.raw);
+      const response = await handler(web, requestInfo(request.raw, web, clientAddress));
       reply.code(response.status);
       response.headers.forEach((value, name) => {
         reply.header(name, value);
@@ -31,7 +31,8 @@ export function keyshiftAdmin(handler: WebHandler & { basePath?: string }, optio
       return reply.send(response.body ? Buffer.from(await response.arrayBuffer()) : undefined);
     };
     for (const url of [`${base}admin`, `${base}admin/*`, `${base}metrics`, `${base}healthz`, `${base}readyz`]) {
-      instance.route({ method: [...METHODS], url, exposeHeadRoute: false, handler: serve });
+      // every method fastify parses (TRACE included), so the handler answers the ones it does not serve with 405
+      instance.route({ method: [...instance.supportedMethods], url, exposeHeadRoute: false, handler: serve });
     }
     done();
   };

@@ -61,11 +61,33 @@ export function pathnameOf(target: string | undefined): string {
   }
 }
 
+const FETCH_FORBIDDEN = /^(?:connect|trace|track)$/i;
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * The method a web `Request` can carry for `method`: itself, or OPTIONS when fetch
+ * refuses it (CONNECT, TRACE, TRACK, a malformed token). `new Request()` throws on
+ * those, which made a TRACE to the admin handler a 500.
+ */
+function carriedMethod(method: string): string {
+  return FETCH_FORBIDDEN.test(method) || !HTTP_TOKEN.test(method) ? 'OPTIONS' : method;
+}
+
+/**
+ * What an adapter passes as the handler's second argument: the client address, and
+ * the method as sent when the web Request carries another one (see carriedMethod and
+ * AdminRequestInfo.method).
+ */
+export function requestInfo(req: IncomingMessage, request: Request, clientAddress: string | undefined): AdminRequestInfo {
+  const sent = req.method ?? 'GET';
+  return { ...(clientAddress === undefined ? {} : { clientAddress }), ...(sent === request.method ? {} : { method: sent }) };
+}
+
 /** A web `Request` for a node request. `url` overrides req.url (Express's originalUrl). `body` replaces a body a framework already read. */
 export function toWebRequest(req: IncomingMessage, options: { url?: string; body?: string } = {}): Request {
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
-  const method = req.method ?? 'GET';
+  const method = carriedMethod(req.method ?? 'GET');
   const url = new URL(options.url ?? req.url ?? '/', 'http://localhost');
   const hasBody = method !== 'GET' && method !== 'HEAD' && (Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined);
   if (options.body !== undefined) {
@@ -99,7 +121,10 @@ export function toNodeListener(handler: WebHandler, options: NodeListenerOptions
     }
     const clientAddress = options.clientAddress ? options.clientAddress(req) : req.socket.remoteAddress;
     Promise.resolve()
-      .then(() => handler(toWebRequest(req), clientAddress === undefined ? {} : { clientAddress }))
+      .then(() => {
+        const request = toWebRequest(req);
+        return handler(request, requestInfo(req, request, clientAddress));
+      })
       .then((response) => sendWebResponse(res, response, req))
       .catch(() => {
         if (res.headersSent) res.destroy();

@@ -1,5 +1,7 @@
+import * as diagnosticsChannel from 'node:diagnostics_channel';
 import { ALERT_FAILURE_WINDOW_MS, ALERT_FAILURES, ALERT_FETCH_LATENCY_MS } from '../constants.ts';
 import { systemClock } from '../core/clock.ts';
+import { channelName } from '../core/diagnostics.ts';
 import type { KeyshiftEvents } from '../core/events.ts';
 import type { NotificationHealthChange, NotificationState } from '../core/notification-health.ts';
 import { stderrLogger } from '../core/logger.ts';
@@ -44,6 +46,8 @@ export interface WatchedNotifications {
   readonly state: NotificationState;
   on(listener: (change: NotificationHealthChange) => void): Disposer;
 }
+const firingChannel = diagnosticsChannel.channel(channelName('alerts', 'firing'));
+const resolvedChannel = diagnosticsChannel.channel(channelName('alerts', 'resolved'));
 
 export interface Alert {
   /** One incident: rule, manager, entry (and, for `rejected`, the version). */
@@ -162,6 +166,8 @@ export function createAlertRules(
       const head = state === 'firing' ? `[keyshift] FIRING ${alert.severity} ${alert.rule}` : `[keyshift] RESOLVED ${alert.rule}`;
       webhook.send(`${head}: ${alert.message}`);
     }
+    const channel = state === 'firing' ? firingChannel : resolvedChannel;
+    if (channel.hasSubscribers) channel.publish(event);
     for (const listener of [options.onAlert, ...listeners]) {
       try {
         listener?.(event);

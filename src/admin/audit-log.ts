@@ -1,5 +1,5 @@
 /** What an admin request tried to do. */
-export type AuditAction = 'refresh' | 'status' | 'metrics' | 'dashboard' | 'unknown-route';
+export type AuditAction = 'refresh' | 'status' | 'metrics' | 'dashboard' | 'unknown-route' | 'probe';
 
 /** How it ended. */
 export type AuditOutcome =
@@ -31,6 +31,8 @@ export interface AuditRecord {
   unknownNames?: number;
   outcome: AuditOutcome;
   status: number;
+  /** On a 405: the method refused, as the client sent it (an HTTP token of at most 32 characters, else `?`). */
+  method?: string;
   /** HMAC-SHA256 of the presented token with the server key (16 hex digits), when one was presented. */
   tokenFingerprint?: string;
 }

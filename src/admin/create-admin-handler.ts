@@ -67,6 +67,15 @@ function normaliseBase(basePath: string | undefined): string {
   return base.endsWith('/') ? base : `${base}/`;
 }
 
+/** Every method some route serves; anything else is a 405 before authentication. */
+const SERVED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST']);
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/;
+
+/** The method for an audit line: an HTTP token as sent, else '?'. */
+function shownMethod(method: string): string {
+  return TOKEN.test(method) ? method : '?';
+}
+
 function clientOf(info: AdminRequestInfo | undefined): string {
   const raw = info?.clientAddress;
   return typeof raw === 'string' && raw !== '' ? raw.replace(/[^\w.:%[\]-]/g, '?').slice(0, 64) : 'unknown';
@@ -106,7 +115,7 @@ export async function createAdminHandler(options: AdminHandlerOptions): Promise<
   const adminPrefix = `${basePath}admin/`;
   const handles = (pathname: string): boolean => routes.has(pathname) || pathname.startsWith(adminPrefix) || pathname === `${basePath}admin`;
 
-  const record = (action: AuditAction, client: string, status: number, result: Partial<RouteResult>, fingerprint?: string): void => {
+  const record = (action: AuditAction, client: string, status: number, result: Partial<RouteResult>, fingerprint?: string, method?: string): void => {
     metrics?.countRequest(action, status);
     audit({
       time: new Date(clock.wallNow()).toISOString(),
@@ -116,11 +125,12 @@ export async function createAdminHandler(options: AdminHandlerOptions): Promise<
       ...(result.unknownNames ? { unknownNames: result.unknownNames } : {}),
       outcome: outcomeOf(status),
       status,
+      ...(status === 405 && method !== undefined ? { method: shownMethod(method) } : {}),
       ...(fingerprint ? { tokenFingerprint: fingerprint } : {}),
     });
   };
 
-  const serve = async (route: Route, request: Request, client: string): Promise<{ result: RouteResult; fingerprint?: string }> => {
+  const serve = async (route: Route, request: Request, client: string, method: string): Promise<{ result: RouteResult; fingerprint?: string }> => {
     if (route.auth) {
       const waitMs = limiter.blockedForMs(client);
       if (waitMs > 0) {
@@ -135,15 +145,17 @@ export async function createAdminHandler(options: AdminHandlerOptions): Promise<
         const headers: Record<string, string> = verdict.status === 401 ? { 'www-authenticate': 'Bearer realm="keyshift"' } : {};
         return { result: { response: problem(verdict.status, code, message, {}, headers) }, ...(verdict.fingerprint ? { fingerprint: verdict.fingerprint } : {}) };
       }
-      if (!route.methods.includes(request.method)) return { result: methodNotAllowed(route), fingerprint: verdict.fingerprint };
+      if (!route.methods.includes(method)) return { result: methodNotAllowed(route), fingerprint: verdict.fingerprint };
       return { result: await route.run(request), fingerprint: verdict.fingerprint };
     }
-    if (!route.methods.includes(request.method)) return { result: methodNotAllowed(route) };
+    if (!route.methods.includes(method)) return { result: methodNotAllowed(route) };
     return { result: await route.run(request) };
   };
 
   const handler = async (request: Request, info?: AdminRequestInfo): Promise<Response> => {
     const client = clientOf(info);
+    // the method as sent: an adapter passes the ones a web Request cannot carry (TRACE...)
+    const method = typeof info?.method === 'string' && info.method !== '' ? info.method : request.method;
     const pathname = new URL(request.url).pathname;
     const route = routes.get(pathname);
     if (!route) {
@@ -155,17 +167,25 @@ export async function createAdminHandler(options: AdminHandlerOptions): Promise<
       if (handles(pathname)) record('unknown-route', client, 404, {});
       return response;
     }
+    if (!SERVED_METHODS.has(method)) {
+      // TRACE, CONNECT, OPTIONS, PUT, a lowercase or unknown token: no route serves it, so
+      // the answer does not depend on the token, and the rate limit is not involved
+      await request.body?.cancel().catch(() => {});
+      const refused = methodNotAllowed(route);
+      record(route.action ?? 'probe', client, 405, refused, undefined, method);
+      return refused.response;
+    }
     let outcome: { result: RouteResult; fingerprint?: string };
     try {
-      outcome = await serve(route, request, client);
+      outcome = await serve(route, request, client, method);
     } catch (error) {
       const code = error instanceof KeyshiftError ? error.code : ErrorCodes.INTERNAL;
       outcome = { result: { response: problem(500, code, 'the admin request failed unexpectedly') } };
     }
     const { result, fingerprint } = outcome;
     if (request.body && !request.bodyUsed) await request.body.cancel().catch(() => {});
-    if (route.action) record(route.action, client, result.response.status, result, fingerprint);
-    if (request.method !== 'HEAD') return result.response;
+    if (route.action) record(route.action, client, result.response.status, result, fingerprint, method);
+    if (method !== 'HEAD') return result.response;
     return new Response(null, { status: result.response.status, headers: result.response.headers });
   };
 

@@ -60,6 +60,12 @@ export async function createAdminMetrics(managers: readonly AdminManager[], firi
     labelNames: ['manager', 'entry', 'category'] as const,
     registers,
   });
+  const outOfOrder = new prom.Counter({
+    name: 'keyshift_out_of_order_versions_total',
+    help: 'Answers older than the version served (a lagging replica or read), not applied; the served version stayed.',
+    labelNames: ['manager', 'entry', 'category', 'source'] as const,
+    registers,
+  });
   const errors = new prom.Counter({
     name: 'keyshift_errors_total',
     help: 'Error events: failed fetches and failures of background work (listeners, timers, pushes). Fetch failures by entry are in keyshift_fetches_total.',
@@ -154,6 +160,10 @@ export async function createAdminMetrics(managers: readonly AdminManager[], firi
       ks.on('rejected', (e) => {
         const info = declared.get(e.name);
         if (info) rejected.inc({ manager, entry: e.name, category: info.category });
+      }),
+      ks.on('out-of-order', (e) => {
+        const info = declared.get(e.name);
+        if (info) outOfOrder.inc({ manager, entry: e.name, category: info.category, source: e.source });
       }),
       ks.on('error', () => errors.inc({ manager })),
     );

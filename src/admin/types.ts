@@ -25,4 +25,10 @@ export interface SnapshotManager {
 export interface AdminRequestInfo {
   /** The peer's address (the socket's remoteAddress, or what a trusted proxy reported). Keys the auth rate limit. Default 'unknown'. */
   clientAddress?: string;
+  /**
+   * The method the client sent, when a web Request cannot carry it: fetch refuses
+   * CONNECT, TRACE and TRACK, and folds `get` into GET. The node adapters build the
+   * Request with OPTIONS and set this; the handler answers it 405. Default: request.method.
+   */
+  method?: string;
 }

@@ -8,8 +8,10 @@ type ParsedArgs<O extends OptionsConfig> = ReturnType<
 
 /** Options every store command takes. */
 export const STORE_OPTIONS = {
-  /** The store directory. Default: $KEYSHIFT_STORE_DIR, else .keyshift/store. */
+  /** A store directory, gcp://PROJECT or aws://REGION. Default: $KEYSHIFT_STORE_DIR, else .keyshift/store. */
   store: { type: 'string' },
+  /** The Secret Manager (HOST:PORT, an emulator) or AWS (URL) endpoint of a gcp:// or aws:// store. */
+  endpoint: { type: 'string' },
   /** Machine-readable output on stdout. */
   json: { type: 'boolean', default: false },
 } as const satisfies OptionsConfig;
@@ -26,7 +28,17 @@ export function parseCommandArgs<const O extends OptionsConfig>(
   positionalNames: readonly string[],
   hint = '',
 ): ParsedArgs<O> {
-  const parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  let parsed: ParsedArgs<O>;
+  try {
+    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      // Node's message quotes the option twice; an option typed by mistake can be a pasted value
+      const at = args.findIndex((arg) => arg.startsWith('-') && arg !== '--' && !isDeclared(arg, options));
+      throw new UsageError(`${at === -1 ? 'an argument' : `argument ${at + 1}`} is not an option of ${command} (keyshift ${command} --help lists them)`);
+    }
+    throw error;
+  }
   const expected = positionalNames.length;
   if (parsed.positionals.length !== expected) {
     const names = positionalNames.join(' ');
@@ -35,6 +47,13 @@ export function parseCommandArgs<const O extends OptionsConfig>(
     );
   }
   return parsed;
+}
+
+/** True when `arg` (`--name`, `--name=value`, `-n`) is one of `options`. */
+function isDeclared(arg: string, options: OptionsConfig): boolean {
+  const flag = arg.split('=', 1)[0]!;
+  if (flag.startsWith('--')) return Object.hasOwn(options, flag.slice(2));
+  return Object.values(options).some((o) => o.short !== undefined && flag.slice(1).split('').every((c) => c === o.short));
 }
 
 /** A version argument: a positive integer. */

@@ -53,8 +53,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   }
   const command = find(name);
   if (command === undefined) {
-    const shown = /^[A-Za-z0-9_-]{1,40}$/.test(name) ? `"${name}"` : 'given';
-    io.stderr.write(`keyshift: usage: unknown command ${shown}; keyshift --help lists them\n`);
+    // never named: a value pasted in first place must not reach the terminal's scrollback or a CI log
+    io.stderr.write('keyshift: usage: the first argument is not a command; keyshift --help lists them\n');
     return ExitCode.USAGE;
   }
   if (args.includes('--help') || args.includes('-h')) {
@@ -64,7 +64,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   try {
     return await command.run(args, io);
   } catch (error) {
-    return reportError(error, io, command);
+    return reportError(error, io, command, args);
   }
 }
 

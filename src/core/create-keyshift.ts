@@ -1,6 +1,7 @@
 import type { Disposer } from '../types.ts';
 import type { Declaration, DynamicKeys, EntryInfo, StaticValues, ValueOf } from './define-secrets.ts';
 import type { EventName, Listener, Trigger } from './events.ts';
+import type { OverlapValue } from './overlap-window.ts';
 import { type KeyshiftOptions, Manager, type ManagerStatus, type RefreshResult } from './manager.ts';
 
 /** A consistent, frozen view of every dynamic value. */
@@ -14,6 +15,12 @@ export interface Keyshift<D extends Declaration> {
   readonly static: StaticValues<D>;
   /** Reads a dynamic value from the warm cache: synchronous, no I/O. */
   get<K extends DynamicKeys<D>>(name: K): ValueOf<D[K]>;
+  /**
+   * The current value of an entry declared with `overlapMs`, then the values it replaced
+   * that are still inside that window (newest first): from memory, no I/O. For checking a
+   * third party's signature with `verifyHmacSignature()` while it switches secrets.
+   */
+  overlapping<K extends DynamicKeys<D>>(name: K): readonly OverlapValue<ValueOf<D[K]>>[];
   /** Loads every entry (in parallel, bounded) and starts the background refresh. */
   ready(): Promise<void>;
   readonly isReady: boolean;

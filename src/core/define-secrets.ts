@@ -32,6 +32,19 @@ export interface EntryDeclaration<T = unknown> {
   rotation?: RotationKind;
   /** What the entry is for (inventory, status). */
   description?: string;
+  /**
+   * Keep each value this entry stops serving readable through `overlapping()` for this
+   * long after the newer version is applied (a secret a third party switches on its own
+   * schedule: webhook signatures). Dynamic entries only. Default: no overlap.
+   */
+  overlapMs?: number;
+  /**
+   * The stored text to serve when the store has no value, only while NODE_ENV is
+   * `development` or `test` (never in production); decoded and validated like a stored
+   * value, and reported with source `dev-default`. Refused on secret entries: a secret's
+   * development value belongs in `.env` or the local store, not in the code.
+   */
+  devDefault?: string;
 }
 
 /** A service's declaration: entry name → entry. */
@@ -79,11 +92,19 @@ export function checkEntry(name: string, entry: EntryDeclaration<unknown>, rules
   if (entry.key !== undefined && !NAME.test(entry.key)) throw invalid(name, 'key must be a valid store name');
   checkMs(name, 'ttlMs', entry.ttlMs);
   checkMs(name, 'maxStaleMs', entry.maxStaleMs);
+  checkMs(name, 'overlapMs', entry.overlapMs);
+  if (entry.static && entry.overlapMs !== undefined) throw invalid(name, 'a static entry never changes: overlapMs does not apply');
   if (entry.onStale !== undefined && entry.onStale !== 'serve-stale' && entry.onStale !== 'fail-closed') {
     throw invalid(name, "onStale must be 'serve-stale' or 'fail-closed'");
   }
   if (entry.static && (entry.ttlMs !== undefined || entry.maxStaleMs !== undefined)) {
     throw invalid(name, 'a static entry is read once: ttlMs and maxStaleMs do not apply');
+  }
+  if (entry.devDefault !== undefined) {
+    if (typeof entry.devDefault !== 'string') throw invalid(name, 'devDefault must be the stored text (a string)');
+    if (resolveEntry(name, entry).secret) {
+      throw invalid(name, 'devDefault is refused on a secret: put a development value in .env (keyshift/sources/dotenv) or the local store, not in the code');
+    }
   }
   assertPolicy(name, entry, rules);
 }
@@ -115,6 +136,8 @@ export interface EntryInfo {
   readonly secret: boolean;
   readonly rotation: RotationKind | undefined;
   readonly description: string | undefined;
+  /** How long a replaced value stays readable through overlapping(); undefined: no overlap. */
+  readonly overlapMs: number | undefined;
 }
 
 export function resolveEntry(name: string, entry: EntryDeclaration<unknown>): EntryInfo {
@@ -132,5 +155,6 @@ export function resolveEntry(name: string, entry: EntryDeclaration<unknown>): En
     secret: entry.secret ?? SECRET_CATEGORIES.has(category),
     rotation: entry.rotation,
     description: entry.description,
+    overlapMs: entry.overlapMs,
   });
 }

@@ -6,7 +6,8 @@ import type { EventName, KeyshiftEvents, Listener } from './events.ts';
 /**
  * A typed emitter whose listeners cannot hurt it: a listener that throws (or returns
  * a rejected promise) is reported as an `error` event and the others still run (F6).
- * Every event is also published on its diagnostics channel with the manager's name.
+ * Every event is also published on its diagnostics channel (`keyshift:manager:<event>`)
+ * with the manager's name.
  */
 export class Emitter {
   readonly #listeners = new Map<EventName, Set<(payload: never) => void>>();

@@ -10,6 +10,8 @@ export class EntryState {
   /** The decoded (and wrapped) value, or null for a missing optional entry. */
   value: unknown;
   version: string | undefined;
+  /** The served version's order in `servedBy` (SourceValue.order), or undefined when unordered. */
+  order: number | bigint | undefined;
   hasValue = false;
   /** Monotonic time of the last successful fetch. */
   fetchedAt = 0;
@@ -20,6 +22,8 @@ export class EntryState {
   consecutiveFailures = 0;
   /** The last version refused by its type, so one bad version alerts once. */
   rejectedVersion: string | undefined;
+  /** The last older version answered (out-of-order), so a lagging store warns once per version. */
+  olderVersion: string | undefined;
   staleExceeded = false;
   failClosed = false;
   timer: TimerHandle | undefined;

@@ -9,6 +9,12 @@ export type FetchOutcome = 'changed' | 'unchanged' | 'rejected' | 'not-found' | 
 export interface KeyshiftEvents {
   /** A dynamic entry now serves a new version. */
   change: { name: string; version: string; previousVersion: string | undefined; trigger: Trigger; source: string };
+  /**
+   * The source answered with a version older than the one served (a lagging replica, an
+   * eventually consistent read): it is not applied and the served version stays.
+   * Only for sources that order their versions (`SourceValue.order`).
+   */
+  'out-of-order': { name: string; version: string; servedVersion: string; trigger: Trigger; source: string };
   /** A version failed its type or validator; the previous value stays. */
   rejected: { name: string; version: string; type: string; code: string; reason: string };
   /** A fetch failed (the last-known-good value stays), or a listener threw. */

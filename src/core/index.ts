@@ -25,5 +25,8 @@ export {
   type TtlGovernor,
 } from './notification-health.ts';
 export { assertPolicy, DEFAULT_POLICY, type PolicyRule, type PolicySubject } from './policy.ts';
+export { MAX_OVERLAP_VALUES, type OverlapValue } from './overlap-window.ts';
 export { reveal, Secret } from './redacted.ts';
+export { type HmacKey, type HmacVerification, type VerifyHmacOptions, verifyHmacSignature } from './verify-hmac-signature.ts';
 export type { BackoffOptions } from './schedule.ts';
+export { StartupError, type StartupFailure, type StartupProblem } from './startup-report.ts';

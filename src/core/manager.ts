@@ -1,3 +1,4 @@
+import { type OverlapValue, overlapValues, retireCurrent } from './overlap-window.ts';
 import { setMaxListeners } from 'node:events';
 import {
   ALERT_FAILURE_WINDOW_MS,
@@ -11,6 +12,7 @@ import {
 } from '../constants.ts';
 import { ErrorCodes, isTransient, KeyshiftError, StaleSecretError } from '../errors.ts';
 import type { Clock, Disposer, Logger, Source, SourceValue } from '../types.ts';
+import { withDevDefaults } from './_dev-defaults.ts';
 import { systemClock } from './clock.ts';
 import { checkEntry, type Declaration, type EntryInfo, resolveEntry } from './define-secrets.ts';
 import { Emitter } from './emitter.ts';
@@ -23,8 +25,9 @@ import type { InstanceIdentity } from './instance-identity.ts';
 import type { TtlGovernor } from './notification-health.ts';
 import { RequestDrivenTimers } from './request-driven.ts';
 import { RequestSnapshots, type View } from './request-snapshot.ts';
-import { type BackoffOptions, backoffDelay, jittered } from './schedule.ts';
+import { type BackoffOptions, backoffDelay, firstRefreshDelay, jittered } from './schedule.ts';
 import { SingleFlight } from './single-flight.ts';
+import { startupError } from './startup-report.ts';
 import { statusOf } from './status.ts';
 
 export interface KeyshiftOptions {
@@ -40,13 +43,17 @@ export interface KeyshiftOptions {
   fetchTimeoutMs?: number;
   /** ready() fails after this long, naming the entries still pending. Default 30,000 ms. */
   startupTimeoutMs?: number;
-  /** Store calls in flight during ready(). Default 64. */
+  /** Store calls in flight during ready(). Default 96 (DEFAULT_STARTUP_CONCURRENCY). */
   startupConcurrency?: number;
   /** Hold a failed ready() back until this long after it started (crash-loop protection). Default 0. */
   minStartupFailureMs?: number;
   /** Backoff after failures. Default 1 s doubling to 30 s, ±25 %. */
   backoff?: BackoffOptions;
-  /** ± fraction of spread on every TTL. Default 0.1. */
+  /**
+   * ± fraction of spread on every TTL. Default 0.1. The first refresh after ready() is
+   * spread over the whole TTL (see firstRefreshDelay), so instances started together do
+   * not refresh together.
+   */
   ttlJitter?: number;
   /** Forced refreshes of one entry closer together than this are coalesced. Default 1,000 ms. */
   minRefreshIntervalMs?: number;
@@ -132,7 +139,7 @@ export class Manager {
     }
     this.#opts = options;
     this.name = options.name ?? 'keyshift';
-    this.#source = options.source;
+    this.#source = withDevDefaults(options.source, declaration, process.env.NODE_ENV);
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger === false ? { info() {}, warn() {}, error() {} } : (options.logger ?? stderrLogger);
@@ -178,6 +185,16 @@ export class Manager {
     const view = this.#snapshots.active ? this.#snapshots.viewOr(this.#view) : this.#view;
     const value = view.get(name);
     return value !== undefined ? value : this.#miss(name);
+  }
+
+  /** The current value and the previous ones inside the entry's overlapMs: from memory, no store call. */
+  overlapping(name: string): OverlapValue[] {
+    this.get(name); // the same errors as a read: unknown, static, not ready, fail-closed
+    const state = this.#states.get(name);
+    if (state?.info.overlapMs === undefined) {
+      throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `entry ${name} declares no overlapMs: read it with get()`, { entry: name });
+    }
+    return overlapValues(state, state.value, this.#clock.now());
   }
 
   #miss(name: string): never {
@@ -250,24 +267,18 @@ export class Manager {
     ]);
     if (timer !== undefined) this.#clock.clearTimeout(timer);
     if (this.#closing) throw new KeyshiftError(ErrorCodes.CLOSED, 'ready() interrupted by close()');
-    let error: KeyshiftError | undefined;
-    if (timedOut) {
-      const names = [...pending].join(', ');
-      error = new KeyshiftError(
-        ErrorCodes.STARTUP_TIMEOUT,
-        `ready() timed out after ${timeoutMs} ms; not loaded from ${this.#source.kind}: ${names}`,
-        { details: { pending: names } },
-      );
-    } else if (failed.length > 0) {
-      const first = failed[0] as KeyshiftError;
-      error =
-        failed.length === 1
-          ? first
-          : new KeyshiftError(first.code, `ready() failed for ${failed.length} entries: ${failed.map((e) => e.message).join('; ')}`, {
-              cause: new AggregateError(failed),
-            });
-    }
-    if (error) {
+    if (timedOut || failed.length > 0) {
+      // one report for every entry (src/core/startup-report.ts), instead of one warning each
+      const error = startupError({
+        manager: this.name,
+        sourceKind: this.#source.kind,
+        locate: (name) => this.#source.locate?.(this.#states.get(name)?.info.key ?? name),
+        keyOf: (name) => this.#states.get(name)?.info.key ?? name,
+        entries: this.#states.size,
+        failed,
+        pending: timedOut ? [...pending] : [],
+        timeoutMs,
+      });
       const holdMs = (this.#opts.minStartupFailureMs ?? 0) - (this.#clock.now() - started);
       if (holdMs > 0) await this.#sleep(holdMs);
       throw error;
@@ -284,7 +295,7 @@ export class Manager {
     this.#view = this.#staging;
     this.#staging = new Map();
     this.#ready = true;
-    for (const state of this.#states.values()) this.#schedule(state);
+    for (const state of this.#states.values()) this.#schedule(state, true);
     this.#unwatch = this.#source.watch?.((keys) => this.#onSourceChange(keys));
     this.#unnotify = this.#opts.notifications?.onChange(() => {
       for (const state of this.#states.values()) this.#schedule(state);
@@ -400,14 +411,19 @@ export class Manager {
     this.#events.emit('error', { name: undefined, error, trigger: 'listener', consecutiveFailures: 0 });
   };
 
-  #schedule(state: EntryState): void {
+  /** Arms the entry's next refresh: backoff while failing, else the jittered TTL; the `first` after ready() is spread over the TTL. */
+  #schedule(state: EntryState, first = false): void {
     if (this.#closing || state.info.kind === 'static' || !this.#ready) return;
     if (state.timer !== undefined) this.#timers.clearTimeout(state.timer);
     const failing = state.consecutiveFailures > 0;
-    const ttlMs = state.info.ttlMs ?? 0;
+    const ttl = state.info.ttlMs ?? 0;
+    const jitter = this.#opts.ttlJitter ?? DEFAULT_TTL_JITTER;
+    const resting = this.#opts.notifications?.ttlMs(ttl) ?? ttl;
     const delay = failing
       ? backoffDelay(state.consecutiveFailures, this.#opts.backoff ?? {}, this.#random, retryAfter(state.lastError))
-      : jittered(this.#opts.notifications?.ttlMs(ttlMs) ?? ttlMs, this.#opts.ttlJitter ?? DEFAULT_TTL_JITTER, this.#random);
+      : first
+        ? firstRefreshDelay(resting, jitter, this.#random)
+        : jittered(resting, jitter, this.#random);
     state.timer = this.#timers.setTimeout(() => {
       state.timer = undefined;
       this.#fetch(state, failing ? 'retry' : 'ttl').then(() => this.#schedule(state), this.#internalError);
@@ -443,11 +459,14 @@ export class Manager {
     if (this.#closing) {
       return { ...base, outcome: 'error', changed: false, version: previousVersion };
     }
+    if ((result.kind === 'value' || result.kind === 'rejected') && isOlder(state, result)) {
+      return this.#older(state, result, trigger, base);
+    }
     if (result.kind === 'rejected') {
       state.lastError = result.error;
       if (state.rejectedVersion !== result.version) {
         state.rejectedVersion = result.version;
-        this.#logger.warn({ entry: name, version: result.version, code: result.error.code }, result.error.message);
+        if (trigger !== 'startup') this.#logger.warn({ entry: name, version: result.version, code: result.error.code }, result.error.message);
         this.#events.emit('rejected', { name, version: result.version, type: state.info.type, code: result.error.code, reason: String(result.error.details.reason ?? result.error.message) });
       }
       return { ...base, outcome: 'rejected', changed: false, version: previousVersion, error: result.error.toJSON() };
@@ -469,12 +488,15 @@ export class Manager {
     this.#recordSuccess(state, result.source);
     if (result.kind === 'value' && result.fallbackFrom) this.#reportFallback(state, result.fallbackFrom, result.source, trigger);
     const changed = !state.hasValue || state.version !== version;
+    state.order = result.kind === 'value' ? result.order : undefined;
     if (changed) {
       const first = !state.hasValue;
+      retireCurrent(state, this.#clock.now());
       state.value = value;
       state.version = version;
       state.hasValue = true;
       state.rejectedVersion = undefined;
+      state.olderVersion = undefined;
       if (state.info.kind === 'dynamic') this.#publish(name, value);
       if (!first) {
         this.#logger.info({ entry: name, version, previousVersion, trigger }, `entry ${name} now serves version ${version}`);
@@ -482,6 +504,46 @@ export class Manager {
       }
     }
     return { ...base, outcome: changed ? 'changed' : 'unchanged', changed: changed && previousVersion !== undefined, version };
+  }
+
+  /**
+   * The source answered with a version older than the one served (a lagging replica, an
+   * eventually consistent read): the store was reached, so the fetch counts as a success,
+   * but the version is neither served nor a `change`; an `out-of-order` event counts it.
+   */
+  #older(state: EntryState, result: { version: string; source: string }, trigger: Trigger, base: Omit<RefreshResult, 'outcome' | 'changed' | 'version'>): RefreshResult {
+    const name = state.info.name;
+    const servedVersion = state.version ?? '';
+    this.#recordSuccess(state, result.source);
+    if (state.olderVersion !== result.version) {
+      state.olderVersion = result.version;
+      this.#logger.warn(
+        { entry: name, version: result.version, servedVersion, source: result.source },
+        `entry ${name}: ${result.source} answered version ${result.version}, older than the served version ${servedVersion}; it is not served (a lagging read; to roll back, write the old value as a new version)`,
+      );
+    }
+    this.#events.emit('out-of-order', { name, version: result.version, servedVersion, trigger, source: result.source });
+    return { ...base, outcome: 'unchanged', changed: false, version: servedVersion };
+  }
+
+  /**
+   * An explicit step back (a halted rollout): drops the entry's version floor, so the
+   * next answer of the source is served even when it is older than the served version,
+   * and fetches at once. The reason is logged. Internal: for features that decide a step
+   * back on purpose; a store rollback needs none (it writes a new, higher version).
+   */
+  stepBack(name: string, reason: string): Promise<RefreshResult> {
+    const state = this.#states.get(name);
+    if (state?.info.kind !== 'dynamic') {
+      return Promise.reject(new KeyshiftError(ErrorCodes.UNKNOWN_ENTRY, `stepBack(): ${JSON.stringify(name)} is not a dynamic entry`));
+    }
+    if (this.#closing) return Promise.reject(new KeyshiftError(ErrorCodes.CLOSED, 'stepBack() after close()'));
+    this.#logger.info({ entry: name, version: state.version, reason }, `entry ${name} may step back from version ${state.version}: ${reason}`);
+    state.order = undefined;
+    return this.#fetch(state, 'manual').then((result) => {
+      this.#schedule(state);
+      return result;
+    });
   }
 
   #recordSuccess(state: EntryState, source: string): void {
@@ -513,7 +575,7 @@ export class Manager {
     const name = state.info.name;
     state.recordFailure(this.#clock.now(), ALERT_FAILURE_WINDOW_MS);
     state.lastError = error;
-    this.#logger.warn({ entry: name, code: error.code, trigger, failures: state.consecutiveFailures }, error.message);
+    if (trigger !== 'startup') this.#logger.warn({ entry: name, code: error.code, trigger, failures: state.consecutiveFailures }, error.message); // at start-up: the report
     this.#events.emit('error', { name, error, trigger, consecutiveFailures: state.consecutiveFailures });
     if (!state.hasValue || state.info.kind === 'static') return;
     const ageMs = this.#clock.now() - state.fetchedAt;
@@ -590,6 +652,23 @@ export class Manager {
     await this.#flights.drain();
     await this.#source.close?.();
   }
+}
+
+/**
+ * An answer is older when both it and the served version carry an order from the same
+ * source, it is not above the served one, and it names another version. Orders from
+ * different sources (a chain that switched) are not comparable: a switch follows the
+ * chain's own rule.
+ */
+function isOlder(state: EntryState, result: { version: string; order?: number | bigint; source: string }): boolean {
+  return (
+    state.hasValue &&
+    state.order !== undefined &&
+    result.order !== undefined &&
+    state.servedBy === result.source &&
+    result.version !== state.version &&
+    result.order <= state.order
+  );
 }
 
 /** The least a retry must wait: the store's retry-after hint, and never under the throttling floor after a throttle. */

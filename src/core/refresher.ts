@@ -1,15 +1,16 @@
 import { ErrorCodes, KeyshiftError, toKeyshiftError } from '../errors.ts';
 import type { Clock, Source, SourceValue } from '../types.ts';
 import { decodeText } from './_decode-text.ts';
+import { formsOf, screenReason } from './_screen.ts';
 import { CodecError } from './codecs/codec.ts';
 import { validateWith } from './codecs/json.ts';
 import type { EntryState } from './entry-state.ts';
 import { Secret } from './redacted.ts';
 
 export type FetchResult =
-  | { kind: 'value'; value: unknown; version: string; source: string; fallbackFrom?: KeyshiftError }
+  | { kind: 'value'; value: unknown; version: string; order?: number | bigint; source: string; fallbackFrom?: KeyshiftError }
   | { kind: 'missing'; source: string }
-  | { kind: 'rejected'; version: string; error: KeyshiftError; source: string }
+  | { kind: 'rejected'; version: string; order?: number | bigint; error: KeyshiftError; source: string }
   | { kind: 'failed'; error: KeyshiftError };
 
 export interface FetchContext {
@@ -58,19 +59,39 @@ async function callSource(ctx: FetchContext, state: EntryState): Promise<SourceV
   }
 }
 
-/** Turns a payload into the entry's value; a CodecError becomes KS_ERR_VALUE_REJECTED naming entry, type and rule. */
+/** The text forms of a payload the screen compares a reason with: its text, and its keys and leaves when it is JSON. */
+function payloadForms(raw: string | Uint8Array, text: string | undefined, decoded: unknown): string[] {
+  const shown = text ?? (typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8'));
+  const forms = [shown];
+  if (decoded !== undefined) formsOf(decoded, forms);
+  try {
+    formsOf(JSON.parse(shown), forms); // a JSON value's keys and strings, unescaped
+  } catch {
+    // not JSON: its text is enough
+  }
+  return forms;
+}
+
+/**
+ * Turns a payload into the entry's value; a CodecError becomes KS_ERR_VALUE_REJECTED
+ * naming entry, type and the reason, screened (src/core/_screen.ts): this is the one
+ * place every codec's and validator's reason passes before it reaches a message.
+ */
 export function decodeEntry(state: EntryState, raw: string | Uint8Array, maxBytes: number, version: string): unknown {
   const { name, type, secret } = state.info;
+  let text: string | undefined;
+  let decoded: unknown;
   try {
-    const text = decodeText(raw, maxBytes, name);
-    let value = state.codec.decode(text);
-    if (state.validate) value = validateWith(state.validate, value);
+    text = decodeText(raw, maxBytes, name);
+    decoded = state.codec.decode(text);
+    const value = state.validate ? validateWith(state.validate, decoded) : decoded;
     return secret ? new Secret(value) : value;
   } catch (error) {
     if (!(error instanceof CodecError)) throw error;
-    throw new KeyshiftError(ErrorCodes.VALUE_REJECTED, `entry ${name} (${type}) version ${version} rejected: ${error.reason}`, {
+    const reason = screenReason(error.detail, payloadForms(raw, text, decoded), error.context);
+    throw new KeyshiftError(ErrorCodes.VALUE_REJECTED, `entry ${name} (${type}) version ${version} rejected: ${reason}`, {
       entry: name,
-      details: { type, version, reason: error.reason },
+      details: { type, version, reason },
     });
   }
 }
@@ -81,12 +102,13 @@ const REJECTING_CODES: ReadonlySet<string> = new Set([ErrorCodes.VALUE_TOO_LARGE
 export function resultOf(ctx: FetchContext, state: EntryState, got: SourceValue | undefined): FetchResult {
   const source = got?.source ?? ctx.source.kind;
   if (got === undefined) return { kind: 'missing', source };
+  const order = got.order === undefined ? {} : { order: got.order };
   try {
     const value = decodeEntry(state, got.value, ctx.maxBytes, got.version);
-    return { kind: 'value', value, version: got.version, source, ...(got.fallbackFrom ? { fallbackFrom: got.fallbackFrom } : {}) };
+    return { kind: 'value', value, version: got.version, ...order, source, ...(got.fallbackFrom ? { fallbackFrom: got.fallbackFrom } : {}) };
   } catch (error) {
     const err = toKeyshiftError(error, state.info.name);
-    return err.code === ErrorCodes.INTERNAL ? { kind: 'failed', error: err } : { kind: 'rejected', version: got.version, error: err, source };
+    return err.code === ErrorCodes.INTERNAL ? { kind: 'failed', error: err } : { kind: 'rejected', version: got.version, ...order, error: err, source };
   }
 }
 

@@ -22,6 +22,25 @@ export function jittered(value: number, jitter: number, random: () => number): n
 }
 
 /**
+ * The delay before an entry's first refresh after ready(): a draw from the equilibrium
+ * (residual-life) distribution of the jittered TTL, uniform over [0, TTL(1-j)] and
+ * tapering linearly to TTL(1+j). A fleet that starts in one tick (a deploy, a
+ * scale-out) then refreshes as a stationary process from the first tick: as many store
+ * calls in every slice of time as in any other, instead of a burst at each TTL that
+ * ±jitter only slowly smears. One `random` draw, inverted through the CDF.
+ */
+export function firstRefreshDelay(ttl: number, jitter: number, random: () => number): number {
+  const u = random();
+  if (ttl <= 0) return 0;
+  const low = ttl * (1 - jitter);
+  const high = ttl * (1 + jitter);
+  if (u * ttl <= low || high <= low) return u * ttl;
+  // CDF past `low`: low/ttl + ((high-low)^2 - (high-t)^2) / (2 (high-low) ttl)
+  const width = high - low;
+  return high - Math.sqrt(Math.max(0, width * width - 2 * width * (u * ttl - low)));
+}
+
+/**
  * The delay before retry number `failures` (1 = after the first failure):
  * initial × factor^(failures-1), capped, then jittered. A server's retry-after hint,
  * when larger, wins.

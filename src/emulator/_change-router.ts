@@ -56,7 +56,7 @@ function secretOf(request: Record<string, unknown>): string | undefined {
 
 export class ChangeRouter {
   readonly #store: LocalStore;
-  readonly #project: string;
+  readonly #project: () => string;
   readonly #publish: (event: SecretManagerEvent) => void;
   readonly #cache: AccessCache;
   /** gRPC writes in flight: a feed event waits for them before it is judged an echo or not. */
@@ -65,8 +65,8 @@ export class ChangeRouter {
   readonly #unwatch: () => void;
   #chain: Promise<void> = Promise.resolve();
 
-  /** `project` names secrets in events for changes made outside the emulator. */
-  constructor(store: LocalStore, project: string, cache: AccessCache, publish: (event: SecretManagerEvent) => void) {
+  /** `project` names secrets in events for changes made outside the emulator (read when sent). */
+  constructor(store: LocalStore, project: () => string, cache: AccessCache, publish: (event: SecretManagerEvent) => void) {
     this.#store = store;
     this.#project = project;
     this.#cache = cache;
@@ -89,6 +89,11 @@ export class ChangeRouter {
     for (const [key, at] of this.#published) if (now - at > ECHO_WINDOW_MS) this.#published.delete(key);
     this.#published.set(keyOf(event.type, event.secret.secret, 'version' in event ? event.version : undefined), now);
     this.#publish(event);
+  };
+
+  /** A store write the service made that is no change of the API's (bookkeeping in `extra`): its echo is dropped. */
+  readonly onBookkeeping = (secret: string): void => {
+    this.#published.set(keyOf(SECRET_EVENTS['secret-updated'], secret), performance.now());
   };
 
   /** The handlers, with every write tracked so that the feed can recognise its echo. */
@@ -118,17 +123,19 @@ export class ChangeRouter {
   }
 
   async #fromFeed(change: StoreEvent): Promise<void> {
-    const secret: SecretName = { project: this.#project, secret: change.name };
+    const project = this.#project();
+    const secret: SecretName = { project, secret: change.name };
     if ('version' in change) {
       const type = VERSION_EVENTS[change.type];
       if (this.#published.delete(keyOf(type, change.name, change.version))) return;
       const info = (await this.#store.versions(change.name)).find((v) => v.version === change.version);
-      if (info) this.#publish({ type, secret, version: change.version, resource: versionMessage(secret, info) });
+      const owner = await this.#store.getSecret(change.name);
+      if (info) this.#publish({ type, secret, version: change.version, resource: versionMessage(secret, info, owner) });
       return;
     }
     const type = SECRET_EVENTS[change.type];
     if (this.#published.delete(keyOf(type, change.name))) return;
     const info = type === 'SECRET_DELETE' ? deletedSecret(change.name) : await this.#store.getSecret(change.name);
-    this.#publish({ type, secret, resource: secretMessage(this.#project, info) });
+    this.#publish({ type, secret, resource: secretMessage(project, info) });
   }
 }

@@ -6,16 +6,15 @@
 import { createHash } from 'node:crypto';
 import type { SecretInfo, VersionInfo } from '../local-store/index.ts';
 import { type SecretName, secretPath, versionPath } from './_resource-names.ts';
+import { checksummedOf, expireTimeOf, type Replication, replicationOf, replicationStatusOf, secretEtag, type Timestamp } from './_secret-extra.ts';
 
-export interface Timestamp {
-  seconds: string;
-  nanos: number;
-}
+export type { Timestamp } from './_secret-extra.ts';
 
 export interface SecretMessage {
   name: string;
-  replication: { automatic: Record<string, never> };
+  replication: Replication;
   createTime: Timestamp;
+  expireTime?: Timestamp;
   labels: Record<string, string>;
   topics: { name: string }[];
   etag: string;
@@ -29,7 +28,8 @@ export interface VersionMessage {
   name: string;
   createTime: Timestamp;
   state: VersionStateName;
-  replicationStatus: { automatic: Record<string, never> };
+  destroyTime?: Timestamp;
+  replicationStatus: Record<string, unknown>;
   etag: string;
   clientSpecifiedPayloadChecksum: boolean;
 }
@@ -48,13 +48,15 @@ export function topicsOf(info: SecretInfo): string[] {
 export function secretMessage(project: string, info: SecretInfo): SecretMessage {
   const versionAliases: Record<string, string> = {};
   for (const [alias, version] of Object.entries(info.aliases)) versionAliases[alias] = String(version);
+  const expireTime = expireTimeOf(info);
   return {
     name: secretPath({ project, secret: info.name }),
-    replication: { automatic: {} },
+    replication: replicationOf(info),
     createTime: timestamp(info.createTime),
+    ...(expireTime === undefined ? {} : { expireTime: timestamp(expireTime) }),
     labels: { ...info.labels },
     topics: topicsOf(info).map((name) => ({ name })),
-    etag: info.etag,
+    etag: secretEtag(info),
     versionAliases,
     annotations: { ...info.annotations },
   };
@@ -66,14 +68,20 @@ function versionEtag(info: VersionInfo): string {
   return `"${h.digest('hex').slice(0, 14)}"`;
 }
 
-export function versionMessage(secret: SecretName, info: VersionInfo, clientChecksum = false): VersionMessage {
+/**
+ * A version as the service answers it. `owner` (the secret's record) gives the replication
+ * status and whether the version was added with a client checksum.
+ */
+export function versionMessage(secret: SecretName, info: VersionInfo, owner?: SecretInfo): VersionMessage {
   return {
     name: versionPath(secret, info.version),
     createTime: timestamp(info.createTime),
-    state: info.state.toUpperCase() as VersionStateName,
-    replicationStatus: { automatic: {} },
+    // Secret Manager has no damaged state: a damaged version is shown disabled (reading it fails either way).
+    state: (info.state === 'damaged' ? 'DISABLED' : info.state.toUpperCase()) as VersionStateName,
+    ...(info.destroyTime === undefined ? {} : { destroyTime: timestamp(info.destroyTime) }),
+    replicationStatus: replicationStatusOf(owner),
     etag: versionEtag(info),
-    clientSpecifiedPayloadChecksum: clientChecksum,
+    clientSpecifiedPayloadChecksum: owner !== undefined && checksummedOf(owner).includes(info.version),
   };
 }
 
@@ -84,7 +92,7 @@ export function toProtoJson(message: SecretMessage | VersionMessage): Record<str
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(message)) {
     if (value === false || value === '') continue;
-    if (key === 'createTime') {
+    if (key === 'createTime' || key === 'destroyTime' || key === 'expireTime') {
       if ((value as Timestamp).seconds !== '0') out[key] = iso(value as Timestamp);
     }
     else if (Array.isArray(value)) {

@@ -41,7 +41,8 @@ export function fromStoreError(error: unknown, resource: string): StatusError {
     case ErrorCodes.VERSION_DISABLED:
       return versionInState(resource, String(error.details.state ?? 'disabled'));
     case ErrorCodes.CONFLICT:
-      return new StatusError('ABORTED', `Concurrent modification of [${resource}]; retry with the current etag.`);
+      // Google answers an etag that does not match with FAILED_PRECONDITION (HTTP 400).
+      return new StatusError('FAILED_PRECONDITION', `The etag of [${resource}] does not match; read it again and retry.`);
     case ErrorCodes.INVALID_DECLARATION:
       return invalidArgument(`Invalid resource name [${resource}].`);
     case ErrorCodes.VALUE_TOO_LARGE:

@@ -13,6 +13,7 @@ import { EMULATOR_MIN_ROTATION_PERIOD_MS } from '../constants.ts';
 import type { LocalStore, SecretInfo } from '../local-store/index.ts';
 import { parseParent, parseSecretName, type SecretName } from './_resource-names.ts';
 import { type SecretMessage, secretMessage, type Timestamp, timestamp, topicsOf } from './_resources.ts';
+import { newSecretEtag, secretEtag } from './_secret-extra.ts';
 import { invalidArgument, StatusError } from './_status.ts';
 import type { SecretManagerEvent } from './push-publisher.ts';
 import type { ServiceHandlers } from './secret-manager-service.ts';
@@ -27,15 +28,16 @@ interface ScheduleRecord {
 
 interface Scheduled {
   record: ScheduleRecord;
-  project: string;
+  /** Undefined for a schedule found in the store at start: the served project. */
+  project: string | undefined;
   /** Occurrences at or before this (wall-clock ms) were sent or are in the past. */
   sentUpTo: number;
 }
 
 export interface RotationScheduleOptions {
   store: LocalStore;
-  /** Project named in messages about secrets the emulator found in the store at start. */
-  project: string;
+  /** Project named in messages about secrets the emulator found in the store at start (read when sent). */
+  project: () => string;
   /** Sends an event to the push subscriptions (the emulator's publisher). */
   publish: (event: SecretManagerEvent) => void;
 }
@@ -97,7 +99,7 @@ export function rotationSchedule(options: RotationScheduleOptions): RotationSche
     (infos) => {
       for (const info of infos) {
         const record = recordOf(info);
-        if (record && !schedules.has(info.name)) schedules.set(info.name, { record, project: options.project, sentUpTo: started });
+        if (record && !schedules.has(info.name)) schedules.set(info.name, { record, project: undefined, sentUpTo: started });
       }
       arm();
     },
@@ -135,9 +137,10 @@ export function rotationSchedule(options: RotationScheduleOptions): RotationSche
       s.sentUpTo = now; // a late emulator sends one reminder, not one per missed period
       try {
         const info = await store.getSecret(name);
-        const secret: SecretName = { project: s.project, secret: name };
+        const project = s.project ?? options.project();
+        const secret: SecretName = { project, secret: name };
         const next = occurrenceAfter(s.record, now);
-        const resource = secretMessage(s.project, info);
+        const resource = secretMessage(project, info);
         // Push data is proto3 JSON: the rotation goes in that form (toProtoJson keeps nested objects as given).
         const rotation = {
           ...(next === undefined ? {} : { nextRotationTime: new Date(next).toISOString() }),
@@ -160,10 +163,11 @@ export function rotationSchedule(options: RotationScheduleOptions): RotationSche
     arm();
   };
 
-  /** Stores the schedule in the secret's extra (other keys kept) and arms it. */
-  const save = async (name: SecretName, record: ScheduleRecord | undefined): Promise<void> => {
+  /** Stores the schedule in the secret's extra (other keys kept) and arms it; `update`: as an UpdateSecret (a new etag). */
+  const save = async (name: SecretName, record: ScheduleRecord | undefined, update: boolean): Promise<void> => {
     const info = await store.getSecret(name.secret);
     const { rotation: _old, ...rest } = info.extra;
+    if (update) rest.etag = newSecretEtag();
     await store.updateSecret(name.secret, { extra: record === undefined ? rest : { ...rest, rotation: record } });
     schedule(name.secret, name.project, record);
   };
@@ -184,7 +188,7 @@ export function rotationSchedule(options: RotationScheduleOptions): RotationSche
           const resource = (await handlers.CreateSecret({ ...request, secret: { ...given, rotation: undefined } })) as SecretMessage;
           if (record === undefined) return resource;
           const { project } = parseParent(request.parent);
-          await save({ project, secret: String(request.secretId) }, record);
+          await save({ project, secret: String(request.secretId) }, record, false);
           return withRotation(resource, String(request.secretId));
         },
         async UpdateSecret(request) {
@@ -197,14 +201,14 @@ export function rotationSchedule(options: RotationScheduleOptions): RotationSche
           const rest = mask.filter((p) => !ROTATION_PATH.test(p));
           const current = (await handlers.GetSecret({ name: given.name })) as SecretMessage;
           if (typeof given.etag === 'string' && given.etag !== '' && given.etag !== current.etag) {
-            throw new StatusError('ABORTED', `The etag of [${current.name}] does not match.`);
+            throw new StatusError('FAILED_PRECONDITION', `The etag of [${current.name}] does not match; read it again and retry.`);
           }
           const topics = rest.includes('topics') ? ((given.topics as unknown[] | undefined)?.length ?? 0) : topicsOf(await store.getSecret(name.secret)).length;
           const rotation = given.rotation as Request | undefined | null;
           const record = rotation === undefined || rotation === null ? undefined : parseRotation(rotation, topics);
           const updated = rest.length > 0 ? ((await handlers.UpdateSecret({ ...request, updateMask: { paths: rest } })) as SecretMessage) : current;
-          await save(name, record);
-          return withRotation({ ...updated, etag: (await store.getSecret(name.secret)).etag }, name.secret);
+          await save(name, record, true);
+          return withRotation({ ...updated, etag: secretEtag(await store.getSecret(name.secret)) }, name.secret);
         },
         async GetSecret(request) {
           await loaded;

@@ -7,7 +7,6 @@ import { KeyshiftError } from '../errors.ts';
 import type { LocalStore, SecretInfo, VersionInfo } from '../local-store/index.ts';
 import type { AccessCache } from './_access-cache.ts';
 import { crc32c } from '../gcp/crc32c.ts';
-import { ALIAS } from '../gcp/resource-names.ts';
 import {
   checkSecretId,
   parseParent,
@@ -17,7 +16,17 @@ import {
   secretPath,
   versionPath,
 } from './_resource-names.ts';
+import { createIamHandlers } from './_iam.ts';
 import { paginate } from './_paginate.ts';
+import { ProjectScope } from './_project-scope.ts';
+import {
+  checksummedOf,
+  newSecretEtag,
+  parseExpiration,
+  parseReplication,
+  secretEtag,
+} from './_secret-extra.ts';
+import { checkAliases, checkAnnotations, checkLabels } from './_validation.ts';
 import { type SecretMessage, secretMessage, type VersionMessage, versionMessage } from './_resources.ts';
 import type { SecretManagerEvent, VersionEventType } from './push-publisher.ts';
 import {
@@ -49,8 +58,15 @@ export interface SecretManagerServiceOptions {
   store: EmulatorStore;
   /** When set, calls naming another project get PERMISSION_DENIED. Default: any project. */
   project?: string;
+  /**
+   * The project the store holds (see _project-scope.ts). Default: one pinned to `project`,
+   * or claimed by the first call when `project` is unset.
+   */
+  scope?: ProjectScope;
   /** Called after every change, before the call is answered (for push notifications). */
   onEvent?: (event: SecretManagerEvent) => void;
+  /** Called before a store write that changes no API field (the emulator's own bookkeeping). */
+  onBookkeeping?: (secret: string) => void;
   /** Serves AccessSecretVersion from memory; whoever writes must invalidate it. Default: none. */
   cache?: AccessCache;
 }
@@ -69,35 +85,28 @@ export const SERVICE_METHODS = [
   'EnableSecretVersion',
   'DisableSecretVersion',
   'DestroySecretVersion',
+  'GetIamPolicy',
+  'SetIamPolicy',
+  'TestIamPermissions',
 ] as const;
 export type ServiceMethod = (typeof SERVICE_METHODS)[number];
 export type ServiceHandlers = Record<ServiceMethod, (request: Record<string, unknown>) => Promise<unknown>>;
 
 /** Secret Manager's payload limit. */
 const MAX_PAYLOAD_BYTES = 64 * 1024;
-/** Annotation keys, as the real API checks them (resources.proto: 1-63 characters, alphanumeric at both ends). */
-const ANNOTATION_KEY = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
-/** The total size of annotation keys and values must be less than 16 KiB (resources.proto). */
-const MAX_ANNOTATIONS_BYTES = 16 * 1024;
+/** How often UpdateSecret re-reads when another writer changed the store under it. */
+const UPDATE_ATTEMPTS = 5;
 
-/** A secret's annotations, refused as the real service refuses them. */
-function checkAnnotations(annotations: Record<string, string> | undefined): Record<string, string> {
-  let bytes = 0;
-  for (const [key, value] of Object.entries(annotations ?? {})) {
-    if (!ANNOTATION_KEY.test(key)) throw invalidArgument(`Invalid annotation key [${key.slice(0, 70)}].`);
-    bytes += Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8');
-  }
-  if (bytes >= MAX_ANNOTATIONS_BYTES) throw invalidArgument('The total size of annotation keys and values must be less than 16KiB.');
-  return { ...annotations };
-}
+const etagMismatch = (resource: string): StatusError =>
+  new StatusError('FAILED_PRECONDITION', `The etag of [${resource}] does not match; read it again and retry.`);
+
 export function createSecretManagerService(options: SecretManagerServiceOptions): ServiceHandlers {
   const { store } = options;
   const emit = (event: SecretManagerEvent): void => options.onEvent?.(event);
 
+  const scope = options.scope ?? new ProjectScope(options.project, options.project ?? '');
   const checkProject = <T extends { project: string }>(name: T): T => {
-    if (options.project !== undefined && name.project !== options.project) {
-      throw new StatusError('PERMISSION_DENIED', `Permission denied on project [${name.project}].`);
-    }
+    scope.check(name.project);
     return name;
   };
   const secretName = (name: unknown): SecretName => checkProject(parseSecretName(name));
@@ -111,7 +120,7 @@ export function createSecretManagerService(options: SecretManagerServiceOptions)
   }
 
   /** Resolves `latest`, an alias or a number to the version record. */
-  async function resolve(name: unknown): Promise<{ secret: SecretName; info: VersionInfo }> {
+  async function resolve(name: unknown): Promise<{ secret: SecretName; info: VersionInfo; owner: SecretInfo }> {
     const parsed = checkProject(parseVersionName(name));
     const path = versionPath(parsed, parsed.version);
     let versions: VersionInfo[];
@@ -120,18 +129,19 @@ export function createSecretManagerService(options: SecretManagerServiceOptions)
     } catch (error) {
       throw fromStoreError(error, secretPath(parsed));
     }
+    const owner = await getSecret(parsed);
     let number = Number(parsed.version);
     if (parsed.version === 'latest') {
       if (versions.length === 0) throw secretNotFound(secretPath(parsed));
       number = Math.max(...versions.map((v) => v.version));
     } else if (!/^[0-9]+$/.test(parsed.version)) {
-      const alias = (await getSecret(parsed)).aliases[parsed.version];
+      const alias = owner.aliases[parsed.version];
       if (alias === undefined) throw versionNotFound(path);
       number = alias;
     }
     const info = versions.find((v) => v.version === number);
     if (info === undefined) throw versionNotFound(path);
-    return { secret: parsed, info };
+    return { secret: parsed, info, owner };
   }
 
   async function changeState(
@@ -139,13 +149,11 @@ export function createSecretManagerService(options: SecretManagerServiceOptions)
     target: 'enabled' | 'disabled' | 'destroyed',
     type: VersionEventType,
   ): Promise<VersionMessage> {
-    const { secret, info } = await resolve(request.name);
+    const { secret, info, owner } = await resolve(request.name);
     const path = versionPath(secret, info.version);
     if (info.state === 'destroyed') throw versionInState(path, 'destroyed');
     const etag = typeof request.etag === 'string' ? request.etag : '';
-    if (etag !== '' && etag !== versionMessage(secret, info).etag) {
-      throw new StatusError('ABORTED', `The etag of [${path}] does not match.`);
-    }
+    if (etag !== '' && etag !== versionMessage(secret, info).etag) throw etagMismatch(path);
     let next: VersionInfo;
     try {
       if (target === 'enabled') next = await store.enableVersion(secret.secret, info.version);
@@ -154,25 +162,40 @@ export function createSecretManagerService(options: SecretManagerServiceOptions)
     } catch (error) {
       throw fromStoreError(error, path);
     }
-    const resource = versionMessage(secret, next);
+    const resource = versionMessage(secret, next, owner);
     if (next.state !== info.state) emit({ type, secret, version: next.version, resource });
     return resource;
   }
+
+  const iam = createIamHandlers(async (resource) => {
+    const name = secretName(resource);
+    await getSecret(name);
+    return secretPath(name);
+  });
 
   return {
     async CreateSecret(request) {
       const { project } = checkProject(parseParent(request.parent));
       const name = { project, secret: checkSecretId(request.secretId) };
-      const given = (request.secret ?? {}) as Partial<SecretMessage>;
+      const given = (request.secret ?? {}) as Partial<SecretMessage> & Record<string, unknown>;
       if (Object.keys(given.versionAliases ?? {}).length > 0) {
         throw invalidArgument('A new secret has no versions to alias.');
       }
+      if (given.versionDestroyTtl !== undefined && given.versionDestroyTtl !== null) {
+        throw invalidArgument('The keyshift emulator does not implement version_destroy_ttl (delayed destruction).');
+      }
+      const expireTime = parseExpiration(given);
       let info: SecretInfo;
       try {
         info = await store.createSecret(name.secret, {
-          labels: { ...given.labels },
+          labels: checkLabels(given.labels),
           annotations: checkAnnotations(given.annotations),
-          extra: { topics: (given.topics ?? []).map((t) => t.name) },
+          extra: {
+            topics: (given.topics ?? []).map((t) => t.name),
+            etag: newSecretEtag(),
+            replication: parseReplication(given.replication),
+            ...(expireTime === undefined ? {} : { expireTime }),
+          },
         });
       } catch (error) {
         if ((error as { code?: unknown }).code === 'KS_ERR_CONFLICT') {
@@ -191,40 +214,44 @@ export function createSecretManagerService(options: SecretManagerServiceOptions)
     },
 
     async UpdateSecret(request) {
-      const given = (request.secret ?? {}) as Partial<SecretMessage>;
+      const given = (request.secret ?? {}) as Partial<SecretMessage> & Record<string, unknown>;
       const name = secretName(given.name);
       const paths = ((request.updateMask as { paths?: string[] } | undefined)?.paths ?? []).map((p) =>
         p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
       );
       if (paths.length === 0) throw invalidArgument('update_mask must name at least one field.');
-      const current = await getSecret(name);
-      const patch: Parameters<EmulatorStore['updateSecret']>[1] = {};
-      for (const path of paths) {
-        if (path === 'labels') patch.labels = { ...given.labels };
-        else if (path === 'annotations') patch.annotations = checkAnnotations(given.annotations);
-        else if (path === 'topics') patch.extra = { ...current.extra, topics: (given.topics ?? []).map((t) => t.name) };
-        else if (path === 'version_aliases') {
-          const aliases: Record<string, number> = {};
-          for (const [alias, version] of Object.entries(given.versionAliases ?? {})) {
-            const n = Number(version);
-            if (!ALIAS.test(alias) || !Number.isSafeInteger(n) || n < 1 || n > (current.latest ?? 0)) {
-              throw invalidArgument(`Invalid version alias [${alias.slice(0, 70)}].`);
-            }
-            aliases[alias] = n;
+      const wanted = typeof given.etag === 'string' && given.etag !== '' ? given.etag : undefined;
+      for (let attempt = 1; ; attempt++) {
+        const current = await getSecret(name);
+        if (wanted !== undefined && wanted !== secretEtag(current)) throw etagMismatch(secretPath(name));
+        const patch: Parameters<EmulatorStore['updateSecret']>[1] = {};
+        // Every update, a no-op one too, gives the secret a new etag.
+        const extra: Record<string, unknown> = { ...current.extra, etag: newSecretEtag() };
+        for (const path of paths) {
+          if (path === 'labels') patch.labels = checkLabels(given.labels);
+          else if (path === 'annotations') patch.annotations = checkAnnotations(given.annotations);
+          else if (path === 'topics') extra.topics = (given.topics ?? []).map((t) => t.name);
+          else if (path === 'version_aliases') patch.aliases = checkAliases(given.versionAliases, current.latest ?? 0);
+          else if (path === 'expire_time' || path === 'ttl') {
+            const expireTime = parseExpiration(given);
+            if (expireTime === undefined) delete extra.expireTime;
+            else extra.expireTime = expireTime;
+          } else if (path === 'replication') throw invalidArgument('The replication policy of a secret cannot be changed.');
+          else throw invalidArgument(`The emulator cannot update field [${path.slice(0, 70)}].`);
+        }
+        patch.extra = extra;
+        try {
+          // Conditional on the store record read above: a concurrent write is retried, never lost.
+          const info = await store.updateSecret(name.secret, patch, { ifEtag: current.etag });
+          const resource = secretMessage(name.project, info);
+          emit({ type: 'SECRET_UPDATE', secret: name, resource });
+          return resource;
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== 'KS_ERR_CONFLICT' || attempt >= UPDATE_ATTEMPTS) {
+            throw fromStoreError(error, secretPath(name));
           }
-          patch.aliases = aliases;
-        } else throw invalidArgument(`The emulator cannot update field [${path.slice(0, 70)}].`);
+        }
       }
-      let info: SecretInfo;
-      try {
-        const etag = typeof given.etag === 'string' && given.etag !== '' ? { ifEtag: given.etag } : undefined;
-        info = await store.updateSecret(name.secret, patch, etag);
-      } catch (error) {
-        throw fromStoreError(error, secretPath(name));
-      }
-      const resource = secretMessage(name.project, info);
-      emit({ type: 'SECRET_UPDATE', secret: name, resource });
-      return resource;
     },
 
     async ListSecrets(request) {
@@ -241,21 +268,23 @@ export function createSecretManagerService(options: SecretManagerServiceOptions)
     async DeleteSecret(request) {
       const name = secretName(request.name);
       const info = await getSecret(name);
-      if (typeof request.etag === 'string' && request.etag !== '' && request.etag !== info.etag) {
-        throw new StatusError('ABORTED', `The etag of [${secretPath(name)}] does not match.`);
+      if (typeof request.etag === 'string' && request.etag !== '' && request.etag !== secretEtag(info)) {
+        throw etagMismatch(secretPath(name));
       }
       try {
         await store.deleteSecret(name.secret);
       } catch (error) {
         throw fromStoreError(error, secretPath(name));
       }
+      iam.forget(secretPath(name));
       emit({ type: 'SECRET_DELETE', secret: name, resource: secretMessage(name.project, info) });
       return {};
     },
 
     async AddSecretVersion(request) {
       const name = secretName(request.parent);
-      const payload = (request.payload ?? {}) as { data?: Uint8Array; dataCrc32c?: string | number | null };
+      if (request.payload === undefined || request.payload === null) throw invalidArgument('payload must be set.');
+      const payload = request.payload as { data?: Uint8Array; dataCrc32c?: string | number | null };
       const data = payload.data ?? new Uint8Array(0);
       if (data.length > MAX_PAYLOAD_BYTES) throw invalidArgument('Secret payload data must be at most 65536 bytes.');
       const checksum = payload.dataCrc32c;
@@ -265,12 +294,20 @@ export function createSecretManagerService(options: SecretManagerServiceOptions)
       }
       await getSecret(name); // AddSecretVersion never creates the secret
       let info: VersionInfo;
+      let owner: SecretInfo;
       try {
         info = await store.put(name.secret, data);
+        owner = await store.getSecret(name.secret);
+        if (hasChecksum) {
+          // Kept beside the version (the store's etag changes, the secret's does not).
+          const checksummed = [...checksummedOf(owner), info.version];
+          options.onBookkeeping?.(name.secret);
+          owner = await store.updateSecret(name.secret, { extra: { ...owner.extra, checksummed } });
+        }
       } catch (error) {
         throw fromStoreError(error, secretPath(name));
       }
-      const resource = versionMessage(name, info, hasChecksum);
+      const resource = versionMessage(name, info, owner);
       emit({ type: 'SECRET_VERSION_ADD', secret: name, version: info.version, resource });
       return resource;
     },
@@ -299,13 +336,14 @@ export function createSecretManagerService(options: SecretManagerServiceOptions)
     },
 
     async GetSecretVersion(request) {
-      const { secret, info } = await resolve(request.name);
-      return versionMessage(secret, info);
+      const { secret, info, owner } = await resolve(request.name);
+      return versionMessage(secret, info, owner);
     },
 
     async ListSecretVersions(request) {
       const name = secretName(request.parent);
       let versions: VersionInfo[];
+      const owner = await getSecret(name);
       try {
         versions = await store.versions(name.secret);
       } catch (error) {
@@ -317,7 +355,7 @@ export function createSecretManagerService(options: SecretManagerServiceOptions)
         request,
       );
       return {
-        versions: page.items.map((info) => versionMessage(name, info)),
+        versions: page.items.map((info) => versionMessage(name, info, owner)),
         nextPageToken: page.nextPageToken,
         totalSize: page.totalSize,
       };
@@ -326,5 +364,9 @@ export function createSecretManagerService(options: SecretManagerServiceOptions)
     EnableSecretVersion: (request) => changeState(request, 'enabled', 'SECRET_VERSION_ENABLE'),
     DisableSecretVersion: (request) => changeState(request, 'disabled', 'SECRET_VERSION_DISABLE'),
     DestroySecretVersion: (request) => changeState(request, 'destroyed', 'SECRET_VERSION_DESTROY'),
+
+    GetIamPolicy: (request) => iam.GetIamPolicy(request),
+    SetIamPolicy: (request) => iam.SetIamPolicy(request),
+    TestIamPermissions: (request) => iam.TestIamPermissions(request),
   };
 }

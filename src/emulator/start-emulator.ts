@@ -10,7 +10,9 @@ import { DEFAULT_EMULATOR_PROJECT } from '../constants.ts';
 import { type LocalStore, openLocalStore } from '../local-store/index.ts';
 import { AccessCache } from './_access-cache.ts';
 import { ChangeRouter } from './_change-router.ts';
+import { ProjectScope } from './_project-scope.ts';
 import { loadSecretManagerService } from './_protos.ts';
+import { EMULATOR_PEERS, loadOptionalPeer } from '../_optional-peer.ts';
 import { createUnaryHandlers } from './_unary-handlers.ts';
 import { FaultInjector } from './fault-injection.ts';
 import { PubSubTopicPublisher, type PubSubTopicOptions, type TopicFailure } from './pubsub-topic-publisher.ts';
@@ -30,10 +32,10 @@ export interface StartEmulatorOptions {
   /** Master key for the store opened from `storeDir`. Default: the local store's own default. */
   masterKey?: Uint8Array | string;
   /**
-   * The project served. When set, calls naming another project get PERMISSION_DENIED.
-   * Default: any project is accepted (all share one store). Push messages for changes
-   * made through gRPC name the caller's project; for changes made outside the emulator,
-   * this project (default DEFAULT_EMULATOR_PROJECT).
+   * The project the store holds. Projects never share a store: calls naming another
+   * project get PERMISSION_DENIED. Default: the first project a call names claims the
+   * store (until then, changes made outside the emulator are pushed as
+   * DEFAULT_EMULATOR_PROJECT's). Another project needs another emulator and store.
    */
   project?: string;
   /**
@@ -94,7 +96,7 @@ export interface Emulator {
 }
 
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
-  const [grpc, service] = await Promise.all([import('@grpc/grpc-js'), loadSecretManagerService()]);
+  const [grpc, service] = await Promise.all([loadOptionalPeer('@grpc/grpc-js', 'the Secret Manager emulator', () => import('@grpc/grpc-js'), EMULATOR_PEERS), loadSecretManagerService()]);
   const ownsStore = options.store === undefined;
   const store =
     options.store ??
@@ -103,6 +105,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       ...(options.masterKey === undefined ? {} : { masterKey: options.masterKey }),
     }));
   const project = options.project ?? DEFAULT_EMULATOR_PROJECT;
+  const scope = new ProjectScope(options.project, DEFAULT_EMULATOR_PROJECT);
   const faults = new FaultInjector();
   const publisher = new PushPublisher({
     project,
@@ -116,14 +119,15 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     topics.publish(event);
   };
   const cache = new AccessCache();
-  const changes = new ChangeRouter(store, project, cache, notify);
+  const changes = new ChangeRouter(store, () => scope.project, cache, notify);
   const handlers = createSecretManagerService({
     store,
     cache,
     onEvent: changes.onEvent,
-    ...(options.project === undefined ? {} : { project: options.project }),
+    onBookkeeping: changes.onBookkeeping,
+    scope,
   });
-  const rotation = rotationSchedule({ store, project, publish: notify });
+  const rotation = rotationSchedule({ store, project: () => scope.project, publish: notify });
   const unary = createUnaryHandlers(changes.track(rotation.wrap(handlers)), faults);
 
   const server = new grpc.Server();

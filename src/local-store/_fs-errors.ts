@@ -8,7 +8,9 @@ export function errnoCode(error: unknown): string | undefined {
 
 /**
  * Turns a failed fs call into a KeyshiftError naming the path and what was being done.
- * Permission problems become KS_ERR_SOURCE_DENIED; everything else KS_ERR_SOURCE_UNAVAILABLE.
+ * Permanent faults (permission, read-only file system, a path that cannot be used) become
+ * KS_ERR_SOURCE_DENIED, which is not retried as transient; everything else
+ * KS_ERR_SOURCE_UNAVAILABLE.
  */
 export function fsError(error: unknown, action: string, path: string): KeyshiftError {
   if (error instanceof KeyshiftError) return error;
@@ -28,6 +30,13 @@ export function fsError(error: unknown, action: string, path: string): KeyshiftE
       });
     case 'ENOTDIR':
       return new KeyshiftError(ErrorCodes.SOURCE_DENIED, `cannot use ${path}: a part of the path is not a directory`, {
+        cause: error,
+        details,
+      });
+    case 'ENAMETOOLONG':
+    case 'ELOOP':
+      // Permanent: retrying cannot make the path shorter or undo a loop of links.
+      return new KeyshiftError(ErrorCodes.SOURCE_DENIED, `cannot use ${path}: ${code === 'ELOOP' ? 'a loop of symbolic links' : 'a name in it is too long for this file system'} (${action}, ${code})`, {
         cause: error,
         details,
       });
@@ -52,4 +61,9 @@ export function corrupt(path: string, problem: string, cause?: unknown): Keyshif
     `local store file ${path} is corrupt: ${problem}; it was left untouched (restore it from a backup or remove it)`,
     { ...(cause === undefined ? {} : { cause }), details: { path } },
   );
+}
+
+/** True for a KS_ERR_STORE_CORRUPT: damage, as opposed to a failure to read. */
+export function isCorrupt(error: unknown): error is KeyshiftError {
+  return error instanceof KeyshiftError && error.code === ErrorCodes.STORE_CORRUPT;
 }

@@ -1,18 +1,20 @@
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LOCAL_STORE_JOURNAL_SIZE } from '../constants.ts';
-import { corrupt, errnoCode } from './_fs-errors.ts';
-import { readJsonFile } from './_read-json.ts';
-import { FORMAT_VERSION } from './encryption.ts';
+import { checksumMatches, hasChecksum, serializeWithChecksum } from './_checksum.ts';
+import { corrupt, errnoCode, fsError, isCorrupt } from './_fs-errors.ts';
 import type { StoreEvent } from './types.ts';
 
 /**
  * The head file: a sequence number bumped by every write, and the last few change events.
  * Watchers in every process poll its first bytes for the sequence and read the events they
- * missed. Written under the store lock, replaced atomically, never holds a value.
+ * missed. Written under the store lock, replaced atomically, never holds a value. A
+ * SHA-256 checksum covers every byte (format 2); a 0.1.0 head (format 1) has none.
  */
 export const HEAD_FILE = 'head.json';
 const KIND = 'keyshift-head';
+const HEAD_FORMAT = 2;
+const LEGACY_FORMAT = 1;
 const EVENT_TYPES: readonly string[] = [
   'secret-created',
   'secret-updated',
@@ -42,29 +44,56 @@ function isEvent(value: unknown): value is JournalEvent {
   return type.startsWith('version-') ? typeof version === 'number' : version === undefined;
 }
 
-/** Reads the head; an absent file is sequence 0. Throws KS_ERR_STORE_CORRUPT on a malformed one. */
+/** Reads the head; an absent file is sequence 0. Throws KS_ERR_STORE_CORRUPT on a damaged one. */
 export async function readHead(dir: string): Promise<Head> {
   const path = headPath(dir);
-  const parsed = await readJsonFile(path, 'reading', '; it only holds change events, so removing it is safe');
-  if (parsed === undefined) return { seq: 0, events: [] };
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return { seq: 0, events: [] };
+    throw fsError(error, 'reading', path);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw corrupt(path, `it is not valid JSON (truncated?); it only holds change events, so removing it is safe`, error);
+  }
   const { kind, format, seq, events } = (parsed ?? {}) as Record<string, unknown>;
-  if (kind !== KIND || format !== FORMAT_VERSION || typeof seq !== 'number' || !Array.isArray(events)) {
+  if (kind !== KIND || (format !== HEAD_FORMAT && format !== LEGACY_FORMAT) || typeof seq !== 'number' || !Array.isArray(events)) {
     throw corrupt(path, 'it is not a keyshift head file');
   }
+  if (hasChecksum(text) ? !checksumMatches(text) : format !== LEGACY_FORMAT) throw corrupt(path, 'its checksum does not match');
   if (!events.every(isEvent)) throw corrupt(path, 'a change event is malformed');
   return { seq, events };
 }
 
 /**
+ * The head a write builds on. A damaged head only held events, so it is replaced rather
+ * than allowed to stop every write: the sequence jumps past anything a watcher can have
+ * seen (its first bytes, if still readable, plus the journal's length), and the journal
+ * starts over, so every watcher finds a gap and re-reads every secret.
+ */
+export async function headForWrite(dir: string): Promise<Head> {
+  try {
+    return await readHead(dir);
+  } catch (error) {
+    if (!isCorrupt(error)) throw error;
+    return { seq: ((await peekSeq(dir)) ?? 0) + LOCAL_STORE_JOURNAL_SIZE + 1, events: [] };
+  }
+}
+
+/**
  * The next head file's content: `head` (read earlier under the same lock, before anything
- * changed, so a corrupt head stops a write before it starts) plus `events`.
+ * changed) plus `events`.
  */
 export function nextHead(head: Head, events: readonly StoreEvent[]): string {
   let seq = head.seq;
   const added = events.map((event) => ({ seq: ++seq, ...event }));
   const kept = [...head.events, ...added].slice(-LOCAL_STORE_JOURNAL_SIZE);
   // `seq` first, so pollers find it in the first bytes.
-  return `${JSON.stringify({ seq, kind: KIND, format: FORMAT_VERSION, events: kept })}\n`;
+  return serializeWithChecksum({ seq, kind: KIND, format: HEAD_FORMAT, events: kept });
 }
 
 const PEEK_BYTES = 64;

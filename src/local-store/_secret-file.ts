@@ -1,172 +1,246 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TEMP_PREFIX } from './_atomic-write.ts';
-import { corrupt, errnoCode, fsError } from './_fs-errors.ts';
+import type { KeyshiftError } from '../errors.ts';
+import { corrupt, errnoCode, fsError, isCorrupt } from './_fs-errors.ts';
+import { type LegacySecret, legacyPath, readLegacySecret } from './_legacy-secret.ts';
 import { isSecretName } from './_names.ts';
-import { FORMAT_VERSION, type SealedValue, type StoreKeys, macMatches, macOf } from './encryption.ts';
-import type { SecretInfo, VersionInfo, VersionState } from './types.ts';
+import { parseSealed, serializeSealed } from './_sealed-file.ts';
+import { isMeta, isVersion } from './_secret-shape.ts';
+import { notFound } from './_secret-record.ts';
+import type { SecretMetaRecord, VersionRecord } from './_records.ts';
+import type { StoreKeys } from './encryption.ts';
+import type { SecretDamage, SecretInfo, VersionInfo } from './types.ts';
 
+export type { SecretMetaRecord, VersionRecord };
+
+/**
+ * The secrets on disk, one directory per secret (format 2):
+ *
+ *     secrets/NAME/secret.json   metadata: labels, annotations, aliases, extra, etag
+ *     secrets/NAME/v1.json       one file per version: state, times, the sealed value
+ *
+ * Each file is sealed on its own (`_sealed-file.ts`), so a damaged byte costs the one
+ * version (or the metadata) it hit. The directory name is the secret name: every name
+ * the rule allows (at most 255 characters of `[A-Za-z0-9_-]`) is a valid file name, and
+ * the files inside have short names of their own.
+ */
 export const SECRETS_DIR = 'secrets';
-const KIND = 'keyshift-secret';
-const STATES: readonly string[] = ['enabled', 'disabled', 'destroyed'];
+export const META_FILE = 'secret.json';
+const META_KIND = 'keyshift-secret-meta';
+const VERSION_KIND = 'keyshift-version';
+const VERSION_FILE = /^v([1-9][0-9]{0,14})\.json$/;
 
-/** One version on disk. `sealed` is absent once destroyed (the ciphertext is wiped). */
-export interface VersionRecord {
+/** A version that failed its check: its number is known (from its file name), nothing else. */
+export interface DamagedVersion {
   version: number;
-  state: VersionState;
-  createTime: string;
-  destroyTime?: string;
-  sealed?: SealedValue;
+  damage: KeyshiftError;
 }
 
-/** One secret on disk: metadata in the clear (authenticated by a MAC), values sealed. */
-export interface SecretRecord {
+/** A secret as found on disk, before its version files are read. */
+export interface StoredSecret {
   name: string;
-  createTime: string;
-  etag: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  aliases: Record<string, number>;
-  extra: Record<string, unknown>;
-  versions: VersionRecord[];
+  /** The metadata, or the KS_ERR_STORE_CORRUPT that says why it cannot be used. */
+  meta: SecretMetaRecord | KeyshiftError;
+  /** Every version number 1..latest (a number without a file reads as damaged). */
+  latest: number;
+  /** A 0.1.0 file this secret still lives in (moved by the next write), or its damage. */
+  legacy?: LegacySecret | { path: string; damage: KeyshiftError };
+  /** A 0.1.0 file left beside the directory by an interrupted move: removed by the next write. */
+  staleLegacy?: string;
 }
 
-export function secretPath(dir: string, name: string): string {
-  return join(dir, SECRETS_DIR, `${name}.json`);
+export function secretDir(dir: string, name: string): string {
+  return join(dir, SECRETS_DIR, name);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+export function metaPath(dir: string, name: string): string {
+  return join(secretDir(dir, name), META_FILE);
 }
 
-function isSealed(value: unknown): value is SealedValue {
-  return (
-    isObject(value) &&
-    typeof value.nonce === 'string' &&
-    typeof value.ciphertext === 'string' &&
-    typeof value.wrappedKey === 'string'
-  );
+export function versionPath(dir: string, name: string, version: number): string {
+  return join(secretDir(dir, name), `v${version}.json`);
 }
 
-function isVersion(value: unknown): value is VersionRecord {
-  if (!isObject(value)) return false;
-  const { version, state, createTime, sealed } = value;
-  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) return false;
-  if (typeof state !== 'string' || !STATES.includes(state) || typeof createTime !== 'string') return false;
-  return state === 'destroyed' ? sealed === undefined : isSealed(sealed);
+const versionSubject = (name: string, version: number): string => `${name}\0${version}`;
+
+export function serializeMeta(keys: StoreKeys, storeId: string, meta: SecretMetaRecord): string {
+  return serializeSealed(keys, storeId, META_KIND, meta.name, meta);
 }
 
-/** Shape and ordering checks that the MAC cannot give (a bug, or a file from another tool). */
-function shapeProblem(secret: Record<string, unknown>, expectedName: string): string | undefined {
-  if (secret.name !== expectedName) return 'it holds a different secret than its file name says';
-  if (typeof secret.createTime !== 'string' || typeof secret.etag !== 'string') return 'missing createTime or etag';
-  for (const field of ['labels', 'annotations', 'aliases', 'extra']) {
-    if (!isObject(secret[field])) return `${field} is not an object`;
-  }
-  const versions = secret.versions;
-  if (!Array.isArray(versions) || !versions.every(isVersion)) return 'a version record is malformed';
-  for (let i = 1; i < versions.length; i++) {
-    if (versions[i]!.version <= versions[i - 1]!.version) return 'version numbers are not strictly increasing';
-  }
-  return undefined;
+export function serializeVersion(keys: StoreKeys, storeId: string, name: string, record: VersionRecord): string {
+  return serializeSealed(keys, storeId, VERSION_KIND, versionSubject(name, record.version), record);
 }
 
-/** What the MAC covers: the header fields, then the body line's exact bytes. */
-function macInput(storeId: string, body: string): string {
-  return `${KIND}\0${FORMAT_VERSION}\0${storeId}\0${body}`;
-}
-
-/**
- * The bytes to write for a record: two lines. The first is a small header (kind, format,
- * store id, MAC); the second is the secret as JSON. The MAC covers the header fields and
- * the second line byte for byte, so reading needs no re-serialisation.
- */
-export function serializeSecret(keys: StoreKeys, storeId: string, secret: SecretRecord): string {
-  const body = JSON.stringify(secret);
-  const header = { kind: KIND, format: FORMAT_VERSION, storeId, mac: macOf(keys, macInput(storeId, body)) };
-  return `${JSON.stringify(header)}\n${body}\n`;
-}
-
-function parseLine(line: string, path: string, what: string): Record<string, unknown> {
-  let parsed: unknown;
+async function readText(path: string): Promise<string | undefined> {
   try {
-    parsed = JSON.parse(line);
-  } catch (error) {
-    throw corrupt(path, `its ${what} is not valid JSON (truncated?)`, error);
-  }
-  if (!isObject(parsed)) throw corrupt(path, `its ${what} is not a JSON object`);
-  return parsed;
-}
-
-/**
- * Reads and authenticates one secret file. Resolves undefined when it does not exist;
- * throws KS_ERR_STORE_CORRUPT naming the file when it is truncated, malformed, from
- * another store, or fails its MAC.
- */
-export async function readSecret(
-  dir: string,
-  keys: StoreKeys,
-  storeId: string,
-  name: string,
-): Promise<SecretRecord | undefined> {
-  const path = secretPath(dir, name);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw fsError(error, 'reading', path);
   }
-  if (text.length === 0) throw corrupt(path, 'it is empty');
-  const newline = text.indexOf('\n');
-  if (newline < 0 || !text.endsWith('\n')) throw corrupt(path, 'it is truncated');
-  const header = parseLine(text.slice(0, newline), path, 'header line');
-  if (header.kind !== KIND) throw corrupt(path, 'it is not a keyshift secret file');
-  if (header.format !== FORMAT_VERSION) throw corrupt(path, `unsupported format ${String(header.format)}`);
-  if (header.storeId !== storeId) throw corrupt(path, 'it belongs to another store');
-  const body = text.slice(newline + 1, -1);
-  if (typeof header.mac !== 'string' || !macMatches(keys, macInput(storeId, body), header.mac)) {
-    throw corrupt(path, 'its MAC does not verify (the file was modified outside keyshift)');
-  }
-  const secret = parseLine(body, path, 'secret line');
-  const problem = shapeProblem(secret, name);
-  if (problem !== undefined) throw corrupt(path, problem);
-  return secret as unknown as SecretRecord;
 }
 
-/** Names of every secret file in the store, sorted; temp files and stray names are skipped. */
-export async function listSecretNames(dir: string): Promise<string[]> {
-  const secretsDir = join(dir, SECRETS_DIR);
+function parseMeta(keys: StoreKeys, storeId: string, name: string, text: string, path: string): SecretMetaRecord {
+  const body = parseSealed(keys, storeId, META_KIND, name, text, path);
+  if (!isMeta(body, name)) throw corrupt(path, 'its metadata is malformed');
+  return body;
+}
+
+function isLegacySecret(legacy: StoredSecret['legacy']): legacy is LegacySecret {
+  return legacy !== undefined && 'versions' in legacy;
+}
+
+/**
+ * What the store holds for `name`: its directory (metadata read and checked, version
+ * numbers from the file names) or its 0.1.0 file. Resolves undefined when there is
+ * neither. Damage never throws here: it is recorded in `meta` or `legacy`.
+ */
+export async function loadSecret(dir: string, keys: StoreKeys, storeId: string, name: string): Promise<StoredSecret | undefined> {
+  const folder = secretDir(dir, name);
+  let files: string[] | undefined;
   try {
-    return (await readdir(secretsDir))
-      .filter((file) => file.endsWith('.json') && !file.startsWith(TEMP_PREFIX))
-      .map((file) => file.slice(0, -'.json'.length))
-      .filter(isSecretName)
-      .sort();
+    files = await readdir(folder);
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') throw fsError(error, 'listing', folder);
+  }
+  const oldPath = legacyPath(dir, SECRETS_DIR, name);
+  let legacy: StoredSecret['legacy'];
+  try {
+    legacy = await readLegacySecret(oldPath, keys, storeId, name);
+  } catch (error) {
+    if (!isCorrupt(error)) throw error;
+    legacy = { path: oldPath, damage: error };
+  }
+  const numbers = (files ?? []).map((file) => VERSION_FILE.exec(file)?.[1]).filter((n) => n !== undefined).map(Number);
+  const hasMeta = files?.includes(META_FILE) ?? false;
+  if (!hasMeta && numbers.length === 0) {
+    // No directory (or an empty one a crash left): the secret lives in its 0.1.0 file, if any.
+    if (legacy === undefined) return undefined;
+    if (!isLegacySecret(legacy)) return { name, meta: legacy.damage, latest: 0, legacy };
+    return { name, meta: legacy.meta, latest: legacy.versions.length, legacy };
+  }
+  const path = metaPath(dir, name);
+  let meta: SecretMetaRecord | KeyshiftError;
+  const text = hasMeta ? await readText(path) : undefined;
+  if (text === undefined) meta = corrupt(path, 'the metadata file is missing');
+  else {
+    try {
+      meta = parseMeta(keys, storeId, name, text, path);
+    } catch (error) {
+      if (!isCorrupt(error)) throw error;
+      meta = error;
+    }
+  }
+  return {
+    name,
+    meta,
+    latest: Math.max(0, ...numbers),
+    ...(legacy === undefined ? {} : { staleLegacy: oldPath }),
+  };
+}
+
+/** The record of `version`, read and checked. KS_ERR_SOURCE_NOT_FOUND past the latest, KS_ERR_STORE_CORRUPT when damaged. */
+export async function loadVersion(
+  dir: string,
+  keys: StoreKeys,
+  storeId: string,
+  secret: StoredSecret,
+  version: number,
+): Promise<VersionRecord> {
+  const { name, legacy } = secret;
+  assertLegacyIntact(secret);
+  if (version > secret.latest) throw notFound(name, `secret ${name} has no version ${version} in the local store ${dir}`);
+  if (isLegacySecret(legacy)) return legacy.versions[version - 1]!;
+  const path = versionPath(dir, name, version);
+  const text = await readText(path);
+  if (text === undefined) throw corrupt(path, `the file of version ${version} is missing`);
+  const body = parseSealed(keys, storeId, VERSION_KIND, versionSubject(name, version), text, path);
+  if (!isVersion(body) || body.version !== version) throw corrupt(path, 'its version record is malformed');
+  return body;
+}
+
+/** Every version 1..latest, each read and checked; a damaged one stands in for what failed. */
+export async function loadVersions(
+  dir: string,
+  keys: StoreKeys,
+  storeId: string,
+  secret: StoredSecret,
+): Promise<Array<VersionRecord | DamagedVersion>> {
+  const numbers = Array.from({ length: secret.latest }, (_, i) => i + 1);
+  return Promise.all(
+    numbers.map(async (version) => {
+      try {
+        return await loadVersion(dir, keys, storeId, secret, version);
+      } catch (error) {
+        if (!isCorrupt(error)) throw error;
+        return { version, damage: error };
+      }
+    }),
+  );
+}
+
+/** Throws the damage of a 0.1.0 file: one MAC covered the whole secret, so none of it can be trusted. */
+export function assertLegacyIntact(secret: StoredSecret): void {
+  if (secret.legacy !== undefined && !isLegacySecret(secret.legacy)) throw secret.legacy.damage;
+}
+
+/** The metadata, or its damage thrown (KS_ERR_STORE_CORRUPT naming the file). */
+export function usableMeta(secret: StoredSecret): SecretMetaRecord {
+  if (secret.meta instanceof Error) throw secret.meta;
+  return secret.meta;
+}
+
+/** Names of every secret in the store (directories and 0.1.0 files), sorted; temp and stray names are skipped. */
+export async function listSecretNames(dir: string): Promise<string[]> {
+  const folder = join(dir, SECRETS_DIR);
+  try {
+    const names = new Set<string>();
+    for (const entry of await readdir(folder, { withFileTypes: true })) {
+      const name = entry.isDirectory() ? entry.name : entry.name.endsWith('.json') ? entry.name.slice(0, -'.json'.length) : '';
+      if (isSecretName(name)) names.add(name);
+    }
+    return [...names].sort();
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return [];
-    throw fsError(error, 'listing', secretsDir);
+    throw fsError(error, 'listing', folder);
   }
 }
 
-export function latestOf(secret: SecretRecord): VersionRecord | undefined {
-  return secret.versions[secret.versions.length - 1];
+export function isDamaged(record: VersionRecord | DamagedVersion): record is DamagedVersion {
+  return 'damage' in record;
 }
 
-export function versionInfo(name: string, record: VersionRecord): VersionInfo {
-  return { name, version: record.version, state: record.state, createTime: record.createTime };
+export function versionInfo(name: string, record: VersionRecord | DamagedVersion): VersionInfo {
+  if (isDamaged(record)) return { name, version: record.version, state: 'damaged', createTime: '' };
+  const info: VersionInfo = { name, version: record.version, state: record.state, createTime: record.createTime };
+  if (record.destroyTime !== undefined) info.destroyTime = record.destroyTime;
+  return info;
 }
 
-export function secretInfo(secret: SecretRecord): SecretInfo {
-  return {
+/**
+ * The public view of a secret. With `versions` (list), damaged versions and damaged
+ * metadata are reported in `damage`; the fields a damaged metadata file would have given
+ * are then empty.
+ */
+export function secretInfo(secret: StoredSecret, versions?: ReadonlyArray<VersionRecord | DamagedVersion>): SecretInfo {
+  const meta = secret.meta instanceof Error ? undefined : secret.meta;
+  const damagedVersions = (versions ?? []).filter(isDamaged);
+  const info: SecretInfo = {
     name: secret.name,
-    createTime: secret.createTime,
-    latest: latestOf(secret)?.version,
-    versionCount: secret.versions.length,
-    labels: { ...secret.labels },
-    annotations: { ...secret.annotations },
-    aliases: { ...secret.aliases },
-    etag: secret.etag,
-    extra: structuredClone(secret.extra),
+    createTime: meta?.createTime ?? '',
+    latest: secret.latest === 0 ? undefined : secret.latest,
+    versionCount: secret.latest,
+    labels: { ...meta?.labels },
+    annotations: { ...meta?.annotations },
+    aliases: { ...meta?.aliases },
+    etag: meta?.etag ?? '',
+    extra: structuredClone(meta?.extra ?? {}),
   };
+  if (meta !== undefined && damagedVersions.length === 0) return info;
+  const damage: SecretDamage = {
+    metadata: meta === undefined,
+    versions: damagedVersions.map((v) => v.version),
+    problems: [...(meta === undefined ? [(secret.meta as KeyshiftError).message] : []), ...damagedVersions.map((v) => v.damage.message)],
+  };
+  return { ...info, damage };
 }

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import { assertAlias, assertStringMap, assertVersionNumber } from './_names.ts';
-import type { SecretRecord, VersionRecord } from './_secret-file.ts';
+import type { SecretMetaRecord } from './_records.ts';
 import type { SecretMeta, SecretPatch } from './types.ts';
 
-/** Pure operations on a secret record (no I/O): lookups, a new record, validation. */
+/** Pure operations on a secret's records (no I/O): lookups, a new record, validation. */
 
 export function notFound(name: string, message: string): KeyshiftError {
   return new KeyshiftError(ErrorCodes.SOURCE_NOT_FOUND, message, { entry: name });
@@ -14,20 +14,12 @@ export function newEtag(): string {
   return randomBytes(8).toString('hex');
 }
 
-export function existing(name: string, secret: SecretRecord | undefined, dir: string): SecretRecord {
+export function existing<T>(name: string, secret: T | undefined, dir: string): T {
   if (secret === undefined) throw notFound(name, `secret ${name} not found in the local store ${dir}`);
   return secret;
 }
 
-export function findVersion(secret: SecretRecord, version: number, dir: string): VersionRecord {
-  const found = secret.versions.find((record) => record.version === version);
-  if (found === undefined) {
-    throw notFound(secret.name, `secret ${secret.name} has no version ${version} in the local store ${dir}`);
-  }
-  return found;
-}
-
-export function emptySecret(name: string, now: string, meta: SecretMeta): SecretRecord {
+export function emptySecret(name: string, now: string, meta: SecretMeta): SecretMetaRecord {
   return {
     name,
     createTime: now,
@@ -36,7 +28,6 @@ export function emptySecret(name: string, now: string, meta: SecretMeta): Secret
     annotations: { ...meta.annotations },
     aliases: {},
     extra: structuredClone(meta.extra ?? {}),
-    versions: [],
   };
 }
 
@@ -45,16 +36,11 @@ export function assertMeta(name: string, meta: SecretPatch): void {
   if (meta.annotations !== undefined) assertStringMap(meta.annotations, 'annotations', name);
 }
 
-/** Every alias is well-formed and names a version the secret has. */
-export function assertAliases(secret: SecretRecord, aliases: Record<string, number>, dir: string): void {
+/** Every alias is well-formed and names a version the secret has (1..latest). */
+export function assertAliases(name: string, latest: number, aliases: Record<string, number>, dir: string): void {
   for (const [alias, version] of Object.entries(aliases)) {
     assertAlias(alias);
-    assertVersionNumber(version, secret.name);
-    findVersion(secret, version, dir);
+    assertVersionNumber(version, name);
+    if (version > latest) throw notFound(name, `secret ${name} has no version ${version} in the local store ${dir}`);
   }
-}
-
-/** A changed copy of the record with a new etag. */
-export function changed(secret: SecretRecord, fields: Partial<SecretRecord>): SecretRecord {
-  return { ...secret, ...fields, etag: newEtag() };
 }

@@ -16,6 +16,7 @@ export type {
   LocalStoreOptions,
   SecretInfo,
   SecretMeta,
+  SecretDamage,
   SecretPatch,
   StoreEvent,
   VersionInfo,

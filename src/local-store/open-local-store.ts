@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { constants, access, mkdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   DEFAULT_LOCAL_STORE_DIR,
   DEFAULT_LOCAL_STORE_LOCK_TIMEOUT_MS,
@@ -8,22 +7,14 @@ import {
   DEFAULT_MAX_VALUE_BYTES,
 } from '../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
-import { createFileExclusive } from './_atomic-write.ts';
-import { corrupt, errnoCode, fsError } from './_fs-errors.ts';
-import { readJsonFile } from './_read-json.ts';
-import { FORMAT_VERSION, type StoreKeys, deriveStoreKeys, keyCheckMatches, keyId, wipeKeys } from './encryption.ts';
+import { errnoCode, fsError } from './_fs-errors.ts';
+import { HEADER_FILE, type Header, createHeader, headerPath, readHeader } from './_header.ts';
+import { type StoreKeys, deriveStoreKeys, keyCheckMatches, keyId, wipeKeys } from './encryption.ts';
 import { type MasterKey, resolveMasterKey } from './master-key.ts';
 import { LocalStore } from './store.ts';
 import type { LocalStoreOptions } from './types.ts';
 
-/** The store header: its id, format and key check. Written once, never rewritten. */
-export const HEADER_FILE = 'store.json';
-const KIND = 'keyshift-store';
-
-interface Header {
-  storeId: string;
-  keyCheck: string;
-}
+export { HEADER_FILE };
 
 /** The directory from options, KEYSHIFT_STORE_DIR, or the default, as an absolute path. */
 export function resolveStoreDir(dir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -56,38 +47,6 @@ async function prepareDir(dir: string, create: boolean): Promise<void> {
   });
 }
 
-async function readHeader(path: string): Promise<Header | undefined> {
-  const parsed = await readJsonFile(path, 'reading the store header');
-  if (parsed === undefined) return undefined;
-  const { kind, format, storeId, keyCheck } = (parsed ?? {}) as Record<string, unknown>;
-  if (kind !== KIND) throw corrupt(path, 'it is not a keyshift store header');
-  if (format !== FORMAT_VERSION) throw corrupt(path, `unsupported format ${String(format)}`);
-  if (typeof storeId !== 'string' || !/^[0-9a-f]{32}$/.test(storeId) || typeof keyCheck !== 'string') {
-    throw corrupt(path, 'storeId or keyCheck is missing or malformed');
-  }
-  return { storeId, keyCheck };
-}
-
-/** Writes a new header for `master`, or reads the one another process wrote first. */
-async function createHeader(path: string, master: MasterKey): Promise<Header> {
-  const storeId = randomBytes(16).toString('hex');
-  const keys = deriveStoreKeys(master.bytes, storeId);
-  wipeKeys(keys);
-  const header = {
-    kind: KIND,
-    format: FORMAT_VERSION,
-    storeId,
-    createTime: new Date().toISOString(),
-    cipher: 'aes-256-gcm',
-    kdf: 'hkdf-sha256',
-    keyCheck: keys.keyCheck,
-  };
-  await createFileExclusive(path, `${JSON.stringify(header, null, 2)}\n`);
-  const written = await readHeader(path);
-  if (written === undefined) throw corrupt(path, 'it vanished right after it was created');
-  return written;
-}
-
 function checkKey(header: Header, master: MasterKey, dir: string): StoreKeys {
   const keys = deriveStoreKeys(master.bytes, header.storeId);
   if (keyCheckMatches(header.keyCheck, keys.keyCheck)) return keys;
@@ -110,8 +69,7 @@ export async function openLocalStore(options: LocalStoreOptions = {}): Promise<L
   const dir = resolveStoreDir(options.dir, env);
   const create = options.create ?? true;
   await prepareDir(dir, create);
-  const headerPath = join(dir, HEADER_FILE);
-  let header = await readHeader(headerPath);
+  let header = await readHeader(headerPath(dir));
   if (header === undefined && !create) {
     throw new KeyshiftError(ErrorCodes.SOURCE_NOT_FOUND, `no local store at ${dir} (${HEADER_FILE} is missing)`, {
       details: { path: dir },
@@ -124,11 +82,12 @@ export async function openLocalStore(options: LocalStoreOptions = {}): Promise<L
     env,
   });
   try {
-    header ??= await createHeader(headerPath, master);
+    header ??= await createHeader(headerPath(dir), master.bytes);
     const keys = checkKey(header, master, dir);
     return new LocalStore({
       dir,
       storeId: header.storeId,
+      legacyHeader: header.legacy,
       keys,
       pollIntervalMs: options.pollIntervalMs ?? DEFAULT_LOCAL_STORE_POLL_INTERVAL_MS,
       lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCAL_STORE_LOCK_TIMEOUT_MS,

@@ -1,31 +1,31 @@
 import { join } from 'node:path';
 import { DEFAULT_LOCAL_STORE_LOCK_STALE_MS } from '../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
-import { commitChange } from './_commit.ts';
-import { corrupt } from './_fs-errors.ts';
-import { readHead } from './_head.ts';
+import { type FileChange, commitChange } from './_commit.ts';
+import { corrupt, isCorrupt } from './_fs-errors.ts';
+import { headForWrite, nextHead } from './_head.ts';
+import { headerPath, upgradeHeader } from './_header.ts';
 import { withFileLock } from './_lock.ts';
 import { type VersionSelector, assertSecretName, assertVersionNumber, parseVersionSelector } from './_names.ts';
 import {
-  type SecretRecord,
+  assertLegacyIntact,
+  type SecretMetaRecord,
+  type StoredSecret,
   type VersionRecord,
-  latestOf,
   listSecretNames,
-  readSecret,
+  loadSecret,
+  loadVersion,
+  loadVersions,
+  metaPath,
+  secretDir,
   secretInfo,
-  secretPath,
-  serializeSecret,
+  serializeMeta,
+  serializeVersion,
+  usableMeta,
   versionInfo,
+  versionPath,
 } from './_secret-file.ts';
-import {
-  assertAliases,
-  assertMeta,
-  changed,
-  emptySecret,
-  existing,
-  findVersion,
-  notFound,
-} from './_secret-record.ts';
+import { assertAliases, assertMeta, emptySecret, existing, newEtag, notFound } from './_secret-record.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { type StoreKeys, openValue, sealValue, sealedSize, valueAad, wipeKeys } from './encryption.ts';
 import type { AccessResult, SecretInfo, SecretMeta, SecretPatch, StoreEvent, VersionInfo, VersionState } from './types.ts';
@@ -34,24 +34,29 @@ import type { AccessResult, SecretInfo, SecretMeta, SecretPatch, StoreEvent, Ver
 export interface LocalStoreInit {
   dir: string;
   storeId: string;
+  /** store.json is a 0.1.0 header: the first write rewrites it (format 2, with a checksum). */
+  legacyHeader?: boolean;
   keys: StoreKeys;
   pollIntervalMs: number;
   lockTimeoutMs: number;
   maxValueBytes: number;
 }
 
-/** What a mutation decides: the new record (null deletes it), the events, and the result. */
+/** What a mutation decides: the files to change, the events, and the result. */
 interface Mutation<T> {
-  record: SecretRecord | null;
+  change: FileChange;
   events: StoreEvent[];
   result: T;
 }
 
 const LOCK_FILE = '.lock';
+const NO_CHANGE: FileChange = { writes: [], removes: [] };
 
 /**
  * The embedded store: versioned, encrypted at rest, safe with concurrent writers across
  * processes, and notifying every process of changes. Open it with `openLocalStore()`.
+ * Each version and each secret's metadata is a file of its own, checked on its own: a
+ * damaged byte costs the version it hit, never the secret or the store.
  */
 export class LocalStore {
   readonly dir: string;
@@ -61,11 +66,13 @@ export class LocalStore {
   #queue: Promise<unknown> = Promise.resolve();
   /** Reads in flight: close() waits for them before it wipes the keys they verify and decrypt with. */
   readonly #reads = new Set<Promise<unknown>>();
+  #legacyHeader: boolean;
   #closed = false;
 
   constructor(init: LocalStoreInit) {
     this.dir = init.dir;
     this.#init = init;
+    this.#legacyHeader = init.legacyHeader ?? false;
     this.#feed = new ChangeFeed({
       dir: init.dir,
       pollIntervalMs: init.pollIntervalMs,
@@ -73,6 +80,11 @@ export class LocalStore {
     });
   }
 
+  /**
+   * Adds a version (creating the secret when missing). Works when other versions or the
+   * metadata are damaged: the new number is past every version file there is, and damaged
+   * files are left as they are.
+   */
   async put(name: string, value: Uint8Array | string, options: { ifLatest?: number } = {}): Promise<VersionInfo> {
     assertSecretName(name);
     const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
@@ -83,8 +95,9 @@ export class LocalStore {
         { entry: name, details: { bytes: bytes.byteLength, maxBytes: this.#init.maxValueBytes } },
       );
     }
-    return this.#mutate(name, (current) => {
-      const latest = current === undefined ? 0 : (latestOf(current)?.version ?? 0);
+    return this.#mutate(name, async (current) => {
+      if (current !== undefined) assertLegacyIntact(current);
+      const latest = current?.latest ?? 0;
       if (options.ifLatest !== undefined && options.ifLatest !== latest) {
         throw new KeyshiftError(
           ErrorCodes.CONFLICT,
@@ -93,37 +106,34 @@ export class LocalStore {
         );
       }
       const now = new Date().toISOString();
-      const record = current ?? emptySecret(name, now, {});
       const version = latest + 1;
       const sealed = sealValue(this.#init.keys, valueAad(this.#init.storeId, name, version), bytes);
       const added: VersionRecord = { version, state: 'enabled', createTime: now, sealed };
+      const meta = current === undefined ? emptySecret(name, now, {}) : this.#touch(current);
       const events: StoreEvent[] = current === undefined ? [{ type: 'secret-created', name }] : [];
       events.push({ type: 'version-added', name, version });
-      return {
-        record: changed(record, { versions: [...record.versions, added] }),
-        events,
-        result: versionInfo(name, added),
-      };
+      return { change: await this.#change(name, current, [added], meta), events, result: versionInfo(name, added) };
     });
   }
 
   async access(name: string, version?: string | number, options: { maxBytes?: number } = {}): Promise<AccessResult> {
     assertSecretName(name);
     const selector = parseVersionSelector(version, name);
-    return this.#reading(async () => this.#open(name, selector, options.maxBytes, await this.#read(name)));
+    return this.#reading(async () => this.#open(name, selector, options.maxBytes, await this.#load(name)));
   }
 
   /** The version `selector` picks in `secret`, decrypted into a fresh buffer the caller owns. */
-  #open(name: string, selector: VersionSelector, maxBytes: number | undefined, secret: SecretRecord): AccessResult {
+  async #open(name: string, selector: VersionSelector, maxBytes: number | undefined, secret: StoredSecret): Promise<AccessResult> {
+    assertLegacyIntact(secret);
     let number: number | undefined;
-    if (selector.kind === 'latest') number = latestOf(secret)?.version;
+    if (selector.kind === 'latest') number = secret.latest === 0 ? undefined : secret.latest;
     else if (selector.kind === 'number') number = selector.version;
-    else number = secret.aliases[selector.alias];
+    else number = usableMeta(secret).aliases[selector.alias];
     if (number === undefined) {
       const what = selector.kind === 'alias' ? `no alias ${selector.alias}` : 'no versions';
       throw notFound(name, `secret ${name} has ${what} in the local store ${this.dir}`);
     }
-    const record = findVersion(secret, number, this.dir);
+    const record = await loadVersion(this.dir, this.#init.keys, this.#init.storeId, secret, number);
     if (record.state !== 'enabled') {
       throw new KeyshiftError(ErrorCodes.VERSION_DISABLED, `secret ${name} version ${number} is ${record.state}`, {
         entry: name,
@@ -143,26 +153,44 @@ export class LocalStore {
       const value = openValue(this.#init.keys, valueAad(this.#init.storeId, name, number), sealed);
       return { name, version: number, value: new Uint8Array(value.buffer, value.byteOffset, value.byteLength) };
     } catch (error) {
-      throw corrupt(secretPath(this.dir, name), `version ${number} does not decrypt (tampered ciphertext)`, error);
+      const path = secret.legacy?.path ?? versionPath(this.dir, name, number);
+      throw corrupt(path, `version ${number} does not decrypt (tampered ciphertext)`, error);
     }
   }
 
+  /** Every version, a damaged one with state `damaged` (its file failed its check or is missing). */
   async versions(name: string): Promise<VersionInfo[]> {
     assertSecretName(name);
-    return this.#reading(async () => (await this.#read(name)).versions.map((record) => versionInfo(name, record)));
+    return this.#reading(async () => {
+      const secret = await this.#load(name);
+      const { keys, storeId } = this.#init;
+      assertLegacyIntact(secret);
+      return (await loadVersions(this.dir, keys, storeId, secret)).map((record) => versionInfo(name, record));
+    });
   }
 
+  /** The secret's metadata; KS_ERR_STORE_CORRUPT naming the file when that is damaged. */
   async getSecret(name: string): Promise<SecretInfo> {
     assertSecretName(name);
-    return this.#reading(async () => secretInfo(await this.#read(name)));
+    return this.#reading(async () => {
+      const secret = await this.#load(name);
+      usableMeta(secret);
+      return secretInfo(secret);
+    });
   }
 
+  /**
+   * Every secret, each checked file by file: a damaged one is listed with `damage` (what
+   * failed, naming the files) and the listing goes on.
+   */
   async list(): Promise<SecretInfo[]> {
     return this.#reading(async () => {
+      const { dir, keys, storeId } = this.#init;
       const infos: SecretInfo[] = [];
-      for (const name of await listSecretNames(this.dir)) {
-        const secret = await readSecret(this.dir, this.#init.keys, this.#init.storeId, name);
-        if (secret !== undefined) infos.push(secretInfo(secret));
+      for (const name of await listSecretNames(dir)) {
+        const secret = await loadSecret(dir, keys, storeId, name);
+        if (secret === undefined) continue;
+        infos.push(secretInfo(secret, await loadVersions(dir, keys, storeId, secret)));
       }
       return infos;
     });
@@ -171,41 +199,59 @@ export class LocalStore {
   async createSecret(name: string, meta: SecretMeta = {}): Promise<SecretInfo> {
     assertSecretName(name);
     assertMeta(name, meta);
-    return this.#mutate(name, (current) => {
+    return this.#mutate(name, async (current) => {
       if (current !== undefined) {
         throw new KeyshiftError(ErrorCodes.CONFLICT, `secret ${name} already exists`, { entry: name });
       }
       const record = emptySecret(name, new Date().toISOString(), meta);
-      return { record, events: [{ type: 'secret-created', name }], result: secretInfo(record) };
+      const created: StoredSecret = { name, meta: record, latest: 0 };
+      return {
+        change: await this.#change(name, undefined, [], record),
+        events: [{ type: 'secret-created', name }],
+        result: secretInfo(created),
+      };
     });
   }
 
   async updateSecret(name: string, patch: SecretPatch, options: { ifEtag?: string } = {}): Promise<SecretInfo> {
     assertSecretName(name);
     assertMeta(name, patch);
-    return this.#mutate(name, (current) => {
+    return this.#mutate(name, async (current) => {
       const secret = existing(name, current, this.dir);
-      if (options.ifEtag !== undefined && options.ifEtag !== secret.etag) {
+      const meta = usableMeta(secret);
+      if (options.ifEtag !== undefined && options.ifEtag !== meta.etag) {
         throw new KeyshiftError(ErrorCodes.CONFLICT, `secret ${name} was changed since etag ${options.ifEtag}`, {
           entry: name,
         });
       }
-      if (patch.aliases !== undefined) assertAliases(secret, patch.aliases, this.dir);
-      const record = changed(secret, {
-        labels: patch.labels === undefined ? secret.labels : { ...patch.labels },
-        annotations: patch.annotations === undefined ? secret.annotations : { ...patch.annotations },
-        aliases: patch.aliases === undefined ? secret.aliases : { ...patch.aliases },
-        extra: patch.extra === undefined ? secret.extra : structuredClone(patch.extra),
-      });
-      return { record, events: [{ type: 'secret-updated', name }], result: secretInfo(record) };
+      if (patch.aliases !== undefined) assertAliases(name, secret.latest, patch.aliases, this.dir);
+      const updated: SecretMetaRecord = {
+        ...meta,
+        etag: newEtag(),
+        labels: patch.labels === undefined ? meta.labels : { ...patch.labels },
+        annotations: patch.annotations === undefined ? meta.annotations : { ...patch.annotations },
+        aliases: patch.aliases === undefined ? meta.aliases : { ...patch.aliases },
+        extra: patch.extra === undefined ? meta.extra : structuredClone(patch.extra),
+      };
+      return {
+        change: await this.#change(name, secret, [], updated),
+        events: [{ type: 'secret-updated', name }],
+        result: secretInfo({ ...secret, meta: updated }),
+      };
     });
   }
 
+  /** Removes the secret whole, damaged files included: the one way to drop a damaged secret. */
   async deleteSecret(name: string): Promise<void> {
     assertSecretName(name);
-    await this.#mutate(name, (current) => {
-      existing(name, current, this.dir);
-      return { record: null, events: [{ type: 'secret-deleted', name }], result: undefined };
+    await this.#mutate(name, async (current) => {
+      const secret = existing(name, current, this.dir);
+      const removes = [secret.legacy?.path, secret.staleLegacy].filter((path) => path !== undefined);
+      return {
+        change: { writes: [], removes, removeDir: secretDir(this.dir, name) },
+        events: [{ type: 'secret-deleted', name }],
+        result: undefined,
+      };
     });
   }
 
@@ -217,7 +263,10 @@ export class LocalStore {
     return this.#setState(name, version, 'disabled');
   }
 
-  /** Irreversible: the ciphertext and wrapped data key are removed from the file. */
+  /**
+   * Irreversible: the ciphertext and wrapped data key are removed. Also the way to clear a
+   * damaged version: its file is replaced by a destroyed record (its creation time is lost).
+   */
   destroyVersion(name: string, version: number): Promise<VersionInfo> {
     return this.#setState(name, version, 'destroyed');
   }
@@ -241,44 +290,87 @@ export class LocalStore {
     wipeKeys(this.#init.keys);
   }
 
-  async #setState(name: string, version: number, state: VersionState): Promise<VersionInfo> {
+  async #setState(name: string, version: number, state: Exclude<VersionState, 'damaged'>): Promise<VersionInfo> {
     assertSecretName(name);
     assertVersionNumber(version, name);
-    return this.#mutate(name, (current) => {
+    return this.#mutate(name, async (current) => {
       const secret = existing(name, current, this.dir);
-      const found = findVersion(secret, version, this.dir);
-      if (found.state === 'destroyed' && state !== 'destroyed') {
+      const { keys, storeId } = this.#init;
+      let found: VersionRecord | undefined;
+      try {
+        found = await loadVersion(this.dir, keys, storeId, secret, version);
+      } catch (error) {
+        // Only destroying may replace a damaged version's file: nothing else knows what it held.
+        if (!isCorrupt(error) || state !== 'destroyed' || secret.legacy !== undefined) throw error;
+      }
+      if (found?.state === 'destroyed' && state !== 'destroyed') {
         throw new KeyshiftError(ErrorCodes.VERSION_DISABLED, `secret ${name} version ${version} is destroyed`, {
           entry: name,
           details: { version, state: 'destroyed' },
         });
       }
-      if (found.state === state) return { record: secret, events: [], result: versionInfo(name, found) };
+      if (found !== undefined && found.state === state) return { change: NO_CHANGE, events: [], result: versionInfo(name, found) };
       const updated: VersionRecord =
         state === 'destroyed'
-          ? { version, state, createTime: found.createTime, destroyTime: new Date().toISOString() }
-          : { ...found, state };
-      const versions = secret.versions.map((record) => (record.version === version ? updated : record));
+          ? { version, state, createTime: found?.createTime ?? '', destroyTime: new Date().toISOString() }
+          : { ...found!, state };
       return {
-        record: changed(secret, { versions }),
+        change: await this.#change(name, secret, [updated], this.#touch(secret)),
         events: [{ type: `version-${state}`, name, version }],
         result: versionInfo(name, updated),
       };
     });
   }
 
+  /** The metadata with a new etag (every write changes it), or undefined when it is damaged (left as it is). */
+  #touch(secret: StoredSecret): SecretMetaRecord | undefined {
+    return secret.meta instanceof Error ? undefined : { ...secret.meta, etag: newEtag() };
+  }
+
+  /**
+   * The files a write changes: `versions` and `meta` (undefined: leave the metadata file
+   * alone), plus, for a secret still in its 0.1.0 file, every version and the metadata
+   * moved to the new layout and the old file removed.
+   */
+  async #change(
+    name: string,
+    secret: StoredSecret | undefined,
+    versions: VersionRecord[],
+    meta: SecretMetaRecord | undefined,
+  ): Promise<FileChange> {
+    const { keys, storeId } = this.#init;
+    const byNumber = new Map<number, VersionRecord>();
+    const removes: string[] = [];
+    if (secret?.legacy !== undefined && 'versions' in secret.legacy) {
+      for (const record of secret.legacy.versions) byNumber.set(record.version, record);
+      removes.push(secret.legacy.path);
+    }
+    if (secret?.staleLegacy !== undefined) removes.push(secret.staleLegacy);
+    for (const record of versions) byNumber.set(record.version, record);
+    const writes = [...byNumber.values()].map((record) => ({
+      path: versionPath(this.dir, name, record.version),
+      content: serializeVersion(keys, storeId, name, record),
+    }));
+    // The metadata goes last: a reader that finds it finds the versions it describes.
+    if (meta !== undefined) writes.push({ path: metaPath(this.dir, name), content: serializeMeta(keys, storeId, meta) });
+    return { writes, removes };
+  }
+
   /** Read, decide, write, announce: under this process's queue and the store's file lock. */
-  #mutate<T>(name: string, decide: (current: SecretRecord | undefined) => Mutation<T>): Promise<T> {
+  #mutate<T>(name: string, decide: (current: StoredSecret | undefined) => Promise<Mutation<T>>): Promise<T> {
     this.#assertOpen();
     const run = async (): Promise<T> => {
       const { dir, keys, storeId, lockTimeoutMs } = this.#init;
       const lockOptions = { timeoutMs: lockTimeoutMs, staleMs: DEFAULT_LOCAL_STORE_LOCK_STALE_MS };
       const result = await withFileLock(join(dir, LOCK_FILE), lockOptions, async () => {
-        const mutation = decide(await readSecret(dir, keys, storeId, name));
+        const mutation = await decide(await loadSecret(dir, keys, storeId, name));
         if (mutation.events.length === 0) return mutation.result;
-        const head = await readHead(dir);
-        const content = mutation.record === null ? null : serializeSecret(keys, storeId, mutation.record);
-        await commitChange(dir, secretPath(dir, name), content, head, mutation.events);
+        if (this.#legacyHeader) {
+          await upgradeHeader(headerPath(dir));
+          this.#legacyHeader = false;
+        }
+        const head = await headForWrite(dir);
+        await commitChange(dir, mutation.change, nextHead(head, mutation.events));
         return mutation.result;
       });
       this.#feed.poke();
@@ -301,9 +393,8 @@ export class LocalStore {
     return running;
   }
 
-  async #read(name: string): Promise<SecretRecord> {
-    const secret = await readSecret(this.dir, this.#init.keys, this.#init.storeId, name);
-    return existing(name, secret, this.dir);
+  async #load(name: string): Promise<StoredSecret> {
+    return existing(name, await loadSecret(this.dir, this.#init.keys, this.#init.storeId, name), this.dir);
   }
 
   #assertOpen(): void {

@@ -20,15 +20,31 @@ export interface LocalStoreOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export type VersionState = 'enabled' | 'disabled' | 'destroyed';
+/**
+ * `damaged`: the version's file failed its check (a damaged byte, or the file is missing).
+ * Reading it fails with KS_ERR_STORE_CORRUPT; the other versions are unaffected.
+ */
+export type VersionState = 'enabled' | 'disabled' | 'destroyed' | 'damaged';
 
 export interface VersionInfo {
   name: string;
   /** 1, 2, 3...: strictly increasing per secret, never reused. */
   version: number;
   state: VersionState;
-  /** ISO 8601. */
+  /** ISO 8601; empty for a damaged version. */
   createTime: string;
+  /** ISO 8601, when the version was destroyed; only on destroyed versions. */
+  destroyTime?: string;
+}
+
+/** What failed its check in one secret (`SecretInfo.damage`, from `list()`). Never a value. */
+export interface SecretDamage {
+  /** The metadata file is damaged or missing: labels, annotations, aliases, extra and etag are unknown (empty). */
+  metadata: boolean;
+  /** Versions whose file is damaged or missing; each reads as KS_ERR_STORE_CORRUPT. */
+  versions: number[];
+  /** One message per damaged file, naming it and what is wrong. */
+  problems: string[];
 }
 
 export interface SecretInfo {
@@ -46,6 +62,8 @@ export interface SecretInfo {
   etag: string;
   /** Opaque JSON another part may keep with the secret (the emulator's topics, rotation...). */
   extra: Record<string, unknown>;
+  /** Present (from `list()`) only when part of the secret failed its check. */
+  damage?: SecretDamage;
 }
 
 export interface AccessResult {

@@ -15,6 +15,8 @@ export interface AwsSecretPayload {
   VersionId?: string | undefined;
   SecretString?: string | undefined;
   SecretBinary?: Uint8Array | undefined;
+  /** When this version was created: its order among the secret's versions. */
+  CreatedDate?: Date | undefined;
 }
 
 /** Which secret, version and field an entry reads. */
@@ -64,12 +66,16 @@ function pickJsonKey(entry: string, sel: AwsSecretSelection, version: string, ra
   return JSON.stringify(field);
 }
 
-/** Resolves undefined when the payload holds neither SecretString nor SecretBinary. */
+/**
+ * Resolves undefined when the payload holds neither SecretString nor SecretBinary. With
+ * `ordered`, a version read by stage carries its creation date (ms) as `order`.
+ */
 export function toAwsSourceValue(
   entry: string,
   sel: AwsSecretSelection,
   payload: AwsSecretPayload,
   maxBytes: number,
+  ordered = true,
 ): SourceValue | undefined {
   const raw = payload.SecretString ?? payload.SecretBinary;
   if (raw === undefined) return undefined;
@@ -83,7 +89,9 @@ export function toAwsSourceValue(
     );
   }
   const value = sel.jsonKey === undefined ? raw : pickJsonKey(entry, sel, version, raw);
-  return { value, version };
+  const created = payload.CreatedDate?.getTime();
+  const order = ordered && sel.versionId === undefined && created !== undefined && Number.isFinite(created) ? { order: created } : {};
+  return { value, version, ...order };
 }
 
 /** True when a batch answer (Name, ARN) is the secret a SecretId asked for. */

@@ -2,7 +2,8 @@
  * AWS Secrets Manager, through the official `@aws-sdk/client-secrets-manager`
  * (an optional peer, imported on first use). An entry name maps to a SecretId
  * (name or ARN), a version stage or id, and optionally a field of a JSON secret.
- * The reported version is the AWS VersionId. I/O only: the core caches and retries,
+ * The reported version is the AWS VersionId; read by stage, its creation date is its
+ * `order` (see `orderByCreatedDate`). I/O only: the core caches and retries,
  * so the SDK's own retries are turned off for every call.
  */
 import type {
@@ -11,10 +12,11 @@ import type {
   SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
 import type { MiddlewareStack } from '@smithy/types';
+import { loadOptionalPeer } from '../_optional-peer.ts';
 import { AWS_BATCH_GET_CONCURRENCY, AWS_BATCH_GET_MAX_IDS, DEFAULT_AWS_VERSION_STAGE } from '../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { Source, SourceGetOptions, SourceValue } from '../types.ts';
-import { isAwsNotFound, toAwsSourceError } from './_aws-errors.ts';
+import { isAwsNotFound, toAwsSourceError } from '../aws/errors.ts';
 import { type AwsSecretSelection, isSameSecret, toAwsSourceValue } from './_aws-secret-value.ts';
 
 export type { AwsSecretSelection } from './_aws-secret-value.ts';
@@ -41,6 +43,14 @@ export interface AwsSecretsManagerOptions {
   jsonKey?: string;
   /** Per-entry choice of secret, version and field; overrides the four options above. Default: none. */
   select?: (name: string) => AwsSecretSelection;
+  /**
+   * Order the versions read by stage by their creation date (`SourceValue.order`), so an
+   * instance never serves an older version than it served: an answer from a lagging read
+   * is counted (`out-of-order`) and not applied. Moving `AWSCURRENT` back to an older
+   * version is then not applied either: roll back by writing the old value as a new
+   * version, or set this to false to serve whatever the stage points at. Default true.
+   */
+  orderByCreatedDate?: boolean;
 }
 
 /** The AWS source: a Source plus a batched read for startup. */
@@ -81,6 +91,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): AwsSe
   if (options.versionStage !== undefined && options.versionId !== undefined) {
     throw invalid('give either versionStage or versionId, not both');
   }
+  const ordered = options.orderByCreatedDate ?? true;
   let connection: Promise<Connection> | undefined;
   let closed = false;
   /** The client's region once known (a config string at once; a provider's answer after the first call), for locate(). */
@@ -106,14 +117,10 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): AwsSe
   async function open(): Promise<Connection> {
     let sdk: Sdk;
     try {
-      sdk = await import('@aws-sdk/client-secrets-manager');
+      sdk = await loadOptionalPeer('@aws-sdk/client-secrets-manager', 'awsSecretsManager', () => import('@aws-sdk/client-secrets-manager'));
     } catch (error) {
       connection = undefined;
-      throw new KeyshiftError(
-        ErrorCodes.INVALID_DECLARATION,
-        'awsSecretsManager needs the optional peer @aws-sdk/client-secrets-manager: npm install @aws-sdk/client-secrets-manager',
-        { cause: error },
-      );
+      throw error;
     }
     const client = options.client ?? new sdk.SecretsManagerClient({ ...options.clientConfig, maxAttempts: 1 });
     region ??= await client.config.region().catch(() => undefined);
@@ -136,7 +143,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): AwsSe
     withoutSdkRetries(command.middlewareStack);
     try {
       const output = await client.send(command, { abortSignal: signal });
-      return toAwsSourceValue(name, sel, output, maxBytes);
+      return toAwsSourceValue(name, sel, output, maxBytes, ordered);
     } catch (error) {
       if (isAwsNotFound(error) && !signal.aborted) return undefined;
       throw toAwsSourceError(error, { entry: name, secretId: sel.secretId, operation: 'GetSecretValue', signal });
@@ -166,7 +173,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): AwsSe
         const matching = ids.filter((id) => isSameSecret(id, payload));
         for (const name of matching.flatMap((id) => bySecretId.get(id) ?? [])) {
           try {
-            out.set(name, toAwsSourceValue(name, selection(name), payload, maxBytes));
+            out.set(name, toAwsSourceValue(name, selection(name), payload, maxBytes, ordered));
           } catch {
             // Left out on purpose: get() reports this entry's precise error.
           }

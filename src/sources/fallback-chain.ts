@@ -2,30 +2,62 @@ import { ErrorCodes, KeyshiftError, toKeyshiftError } from '../errors.ts';
 import type { Source, SourceValue } from '../types.ts';
 
 export interface FallbackChainOptions {
-  /** Fall through to the next source when one fails (not only when it lacks the entry). Default true. */
+  /**
+   * Fall through to the next source when one fails (not only when it lacks the entry),
+   * as long as no source up to the failing one has ever served the entry (start-up with
+   * the store down). Default true.
+   */
   onError?: boolean;
+  /**
+   * After a source has served an entry, a not-found from it lets the next source serve
+   * the entry (true). Default false: the not-found is the chain's answer, so a required
+   * entry keeps its last-known-good value and alerts (`KS_ERR_SOURCE_NOT_FOUND`), and an
+   * optional one becomes absent. A deleted (or no longer readable) secret in the store
+   * never brings back a deploy-time value by itself.
+   */
+  notFoundFallsThrough?: boolean;
 }
 
 /**
  * Tries each source in order: the first that has the entry serves it, and its kind
- * is reported as `source` so status shows a fallback. By default a failing source
- * also falls through (the reference platform: store first, then env), so a store
- * outage at startup still starts the service. When every source fails, the first
- * failure is thrown.
+ * is reported as `source` so status shows a fallback. A chain never rolls back a
+ * rotation: once a source has served an entry, a later source serves that entry again
+ * only by the rules below, never because the earlier one failed.
+ *
+ * - A failing source falls through to the next one only while no source up to it has
+ *   served the entry (`onError`, default true): a store outage at startup still starts
+ *   the service from env. Once the store has served the entry, its failure is the
+ *   chain's failure, and the core keeps the last-known-good value (maxStaleMs rules).
+ * - A source that lacks the entry falls through while no source up to it has served it
+ *   (the store does not have this entry: env's value serves); after that, only with
+ *   `notFoundFallsThrough`.
+ * - Versions of different sources are not comparable: the chain passes `order` only from
+ *   the source that served, and the core compares orders only between answers of the
+ *   same source. A switch of source follows the rules above, never an order.
+ *
+ * When every source tried fails, the first failure is thrown.
  */
 export function fallbackChain(sources: readonly Source[], options: FallbackChainOptions = {}): Source {
   if (sources.length === 0) throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'fallbackChain() needs at least one source');
   const onError = options.onError ?? true;
+  const notFoundFallsThrough = options.notFoundFallsThrough ?? false;
+  /** Entry name -> the index of the earliest source that has answered it with a value. */
+  const servedFrom = new Map<string, number>();
   return {
     kind: `fallback(${sources.map((s) => s.kind).join('>')})`,
     async get(name, opts): Promise<SourceValue | undefined> {
       let firstError: KeyshiftError | undefined;
-      for (const source of sources) {
+      for (const [index, source] of sources.entries()) {
+        const served = (servedFrom.get(name) ?? Number.POSITIVE_INFINITY) <= index;
         try {
           const got = await source.get(name, opts);
-          if (got) return { ...got, source: got.source ?? source.kind, ...(firstError ? { fallbackFrom: firstError } : {}) };
+          if (got) {
+            if (!served) servedFrom.set(name, index);
+            return { ...got, source: got.source ?? source.kind, ...(firstError ? { fallbackFrom: firstError } : {}) };
+          }
+          if (served && !notFoundFallsThrough) return undefined;
         } catch (error) {
-          if (!onError) throw error;
+          if (!onError || served) throw error;
           firstError ??= toKeyshiftError(error, name);
         }
         if (opts.signal.aborted) break;

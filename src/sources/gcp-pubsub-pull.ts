@@ -16,6 +16,7 @@
  * told, the health goes down, and the entries refresh at their own TTLs.
  */
 import type { ClientConfig, Message, PubSub, Subscription } from '@google-cloud/pubsub';
+import { loadOptionalPeer } from '../_optional-peer.ts';
 import { DEFAULT_PUBSUB_CLOSE_TIMEOUT_MS, DEFAULT_PUBSUB_HEARTBEAT_INTERVAL_MS, DEFAULT_PUBSUB_SUBSCRIBE_RETRY_MS } from '../constants.ts';
 import { systemClock } from '../core/clock.ts';
 import { NotificationHealth } from '../core/notification-health.ts';
@@ -192,14 +193,7 @@ export async function gcpPubSubPull(options: GcpPubSubPullOptions): Promise<GcpP
   const name = perInstance?.name ?? (given.startsWith('projects/') || project === undefined ? given : qualify(given, 'subscriptions', project));
   const hbTopic = hbTopicOption === undefined ? undefined : qualify(hbTopicOption, 'topics', project);
 
-  let sdk: typeof import('@google-cloud/pubsub');
-  try {
-    sdk = await import('@google-cloud/pubsub');
-  } catch (error) {
-    throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'gcpPubSubPull needs the optional peer @google-cloud/pubsub: npm install @google-cloud/pubsub', {
-      cause: error,
-    });
-  }
+  const sdk = await loadOptionalPeer('@google-cloud/pubsub', 'gcpPubSubPull', () => import('@google-cloud/pubsub'));
   const client = options.client ?? new sdk.PubSub(options.clientConfig ?? {});
   const counts = { messages: 0, heartbeatsBack: 0, errors: 0 };
   const report = (error: KeyshiftError): void => {

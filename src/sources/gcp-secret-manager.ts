@@ -2,7 +2,8 @@
  * Google Cloud Secret Manager, through the official `@google-cloud/secret-manager`
  * client (an optional peer, imported on first use). An entry name maps to
  * `projects/{project}/secrets/{id}/versions/{latest|N|alias}`; the version reported
- * is the version number the service resolved. I/O only: the core caches and retries,
+ * is the version number the service resolved (and, read at `latest`, its `order`, so the
+ * served version never goes backwards). I/O only: the core caches and retries,
  * so the client's own retries are off and every call carries a short deadline.
  *
  * Push invalidation (Pub/Sub) reaches the core through `invalidate()`, which calls
@@ -170,7 +171,9 @@ export function gcpSecretManager(options: GcpSecretManagerOptions = {}): GcpSecr
         { entry: name, details: { source: 'gcp-secret-manager', resource, version } },
       );
     }
-    return { value: data, version };
+    // read at `latest`, an older number can only be a lagging read; an alias moved back is an explicit rollback: no order
+    const ordered = resource.endsWith('/versions/latest') && /^[1-9][0-9]*$/.test(version);
+    return { value: data, version, ...(ordered ? { order: Number(version) } : {}) };
   }
 
   return {

@@ -30,7 +30,8 @@ function missingStore(error: unknown): unknown {
  * rest, and watched across processes. The store opens lazily on the first `get` or
  * `watch`; a failed open is retried by the next call. A missing secret (or version)
  * resolves undefined; a disabled or destroyed one throws KS_ERR_VERSION_DISABLED, so the
- * core keeps its last-known-good value and alerts (F3).
+ * core keeps its last-known-good value and alerts (F3). Read at `latest`, versions carry
+ * their number as `order`, so the served version never goes backwards.
  */
 export function localStore(options: LocalStoreSourceOptions = {}): Source {
   const { version = 'latest', ...storeOptions } = options;
@@ -58,7 +59,8 @@ export function localStore(options: LocalStoreSourceOptions = {}): Source {
       try {
         const result = await store.access(name, version, { maxBytes });
         if (signal.aborted) throw aborted(name, signal);
-        return { value: result.value, version: String(result.version) };
+        // at `latest` an older number can only be a stale read; an alias moved back is an explicit rollback: no order
+        return { value: result.value, version: String(result.version), ...(version === 'latest' ? { order: result.version } : {}) };
       } catch (error) {
         if (error instanceof KeyshiftError && error.code === ErrorCodes.SOURCE_NOT_FOUND) return undefined;
         throw error;

@@ -5,7 +5,7 @@ import type { Source } from '../types.ts';
 export type MemoryFault = { code: (typeof ErrorCodes)[keyof typeof ErrorCodes]; retryAfterMs?: number } | 'hang';
 
 export interface MemorySource extends Source {
-  /** Adds a version; returns its number. Watchers hear of it. */
+  /** Adds a version; returns its number (also its `order`: versions grow). Watchers hear of it. */
   set(name: string, value: string | Uint8Array): string;
   delete(name: string): void;
   /** Makes every get fail with this fault until cleared with undefined. */
@@ -36,7 +36,7 @@ function realDelay(ms: number, signal: AbortSignal): Promise<void> {
 
 /** An in-memory, versioned source with fault injection: for tests (keyshift/testing) and the bench. */
 export function memorySource(options: MemorySourceOptions = {}): MemorySource {
-  const versions = new Map<string, { value: string | Uint8Array; version: string }>();
+  const versions = new Map<string, { value: string | Uint8Array; version: string; order: number }>();
   const counters = new Map<string, number>();
   const watchers = new Set<(names?: readonly string[]) => void>();
   const delay = options.delay ?? realDelay;
@@ -65,8 +65,9 @@ export function memorySource(options: MemorySourceOptions = {}): MemorySource {
       return () => void watchers.delete(onChange);
     },
     set(name, value) {
-      const version = String(++seq);
-      versions.set(name, { value, version });
+      const order = ++seq;
+      const version = String(order);
+      versions.set(name, { value, version, order });
       for (const w of [...watchers]) w([name]);
       return version;
     },

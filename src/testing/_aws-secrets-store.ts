@@ -88,6 +88,8 @@ export class AwsSecretsStore {
         return this.updateSecretVersionStage(input);
       case 'ListSecretVersionIds':
         return this.listSecretVersionIds(input);
+      case 'ListSecrets':
+        return this.listSecrets(input);
       default:
         throw new AwsServiceError('UnknownOperationException', `Unknown operation ${operation}`);
     }
@@ -213,6 +215,21 @@ export class AwsSecretsStore {
     return { ARN: secret.arn, Name: secret.name, Versions: versions };
   }
 
+  /** Every secret, by name, one page (no filters: the loopback endpoint refuses them). */
+  listSecrets(input: Json): Json {
+    if (input.Filters !== undefined) throw new AwsServiceError('InvalidParameterException', 'The loopback endpoint supports no Filters.');
+    const secrets = [...this.#secrets.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return {
+      SecretList: secrets.map((secret) => ({
+        ARN: secret.arn,
+        Name: secret.name,
+        CreatedDate: secret.createdSeconds,
+        LastChangedDate: secret.lastChangedSeconds,
+        SecretVersionsToStages: Object.fromEntries([...secret.versions.keys()].map((id) => [id, this.#stagesOf(secret, id)])),
+      })),
+    };
+  }
+
   /** A name, a full ARN, or a partial ARN (without the random suffix). */
   #find(secretId: string): StoredSecret {
     const byName = this.#secrets.get(secretId);
@@ -238,7 +255,11 @@ export class AwsSecretsStore {
     if (secret.versions.has(versionId)) {
       throw new AwsServiceError('ResourceExistsException', `A version with VersionId ${versionId} already exists.`);
     }
-    const version: StoredVersion = { versionId, secretString, secretBinary, createdSeconds: nowSeconds() };
+    // strictly increasing per secret, as the service's are: two puts in one millisecond still order
+    let lastMs = 0;
+    for (const v of secret.versions.values()) lastMs = Math.max(lastMs, Math.round(v.createdSeconds * 1000));
+    const createdSeconds = Math.max(Math.round(nowSeconds() * 1000), lastMs + 1) / 1000;
+    const version: StoredVersion = { versionId, secretString, secretBinary, createdSeconds };
     secret.versions.set(versionId, version);
     for (const stage of stages) this.#label(secret, stage, versionId);
     secret.lastChangedSeconds = version.createdSeconds;

@@ -18,6 +18,7 @@ export const AWS_SECRETS_MANAGER_OPERATIONS = [
   'CreateSecret',
   'UpdateSecretVersionStage',
   'ListSecretVersionIds',
+  'ListSecrets',
 ] as const;
 
 export type AwsSecretsManagerOperation = (typeof AWS_SECRETS_MANAGER_OPERATIONS)[number];

@@ -23,15 +23,63 @@ export async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
+/** Earlier `at` first, then earlier `id`: the order timers fire in. */
+function before(a: Timer, b: Timer): boolean {
+  return a.at < b.at || (a.at === b.at && a.id < b.id);
+}
+
+/** A binary min-heap of timers; cleared ones are dropped lazily when they reach the top. */
+class TimerHeap {
+  readonly #items: Timer[] = [];
+
+  push(t: Timer): void {
+    const items = this.#items;
+    items.push(t);
+    for (let i = items.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (!before(items[i] as Timer, items[parent] as Timer)) break;
+      [items[i], items[parent]] = [items[parent] as Timer, items[i] as Timer];
+      i = parent;
+    }
+  }
+
+  peek(): Timer | undefined {
+    return this.#items[0];
+  }
+
+  pop(): void {
+    const items = this.#items;
+    const last = items.pop();
+    if (last === undefined || items.length === 0) return;
+    items[0] = last;
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let min = i;
+      if (l < items.length && before(items[l] as Timer, items[min] as Timer)) min = l;
+      if (r < items.length && before(items[r] as Timer, items[min] as Timer)) min = r;
+      if (min === i) break;
+      [items[i], items[min]] = [items[min] as Timer, items[i] as Timer];
+      i = min;
+    }
+  }
+}
+
 export function createFakeClock(start = 0): FakeClock {
   let now = start;
   let seq = 0;
   const timers = new Map<number, Timer>();
+  const heap = new TimerHeap();
   const scheduled: number[] = [];
   const due = (limit: number): Timer | undefined => {
-    let best: Timer | undefined;
-    for (const t of timers.values()) if (t.at <= limit && (!best || t.at < best.at || (t.at === best.at && t.id < best.id))) best = t;
-    return best;
+    for (let t = heap.peek(); t; t = heap.peek()) {
+      if (timers.get(t.id) !== t) {
+        heap.pop(); // cleared, or already fired
+        continue;
+      }
+      return t.at <= limit ? t : undefined;
+    }
+    return undefined;
   };
   const fire = async (t: Timer): Promise<void> => {
     timers.delete(t.id);
@@ -45,7 +93,10 @@ export function createFakeClock(start = 0): FakeClock {
     setTimeout(fn, ms) {
       const id = ++seq;
       const at = now + Math.max(0, ms);
-      timers.set(id, { id, at, fn });
+      const timer = { id, at, fn };
+      timers.set(id, timer);
+      if (!Number.isNaN(at)) heap.push(timer); // a NaN delay never fires (it stays pending), as before
+
       scheduled.push(at - start);
       return id as unknown as TimerHandle;
     },

@@ -14,7 +14,7 @@ export async function adapterFixture() {
   );
   await ks.ready();
   const audit: string[] = [];
-  const handler = await createAdminHandler({ managers: ks, token: TOKEN, auditLog: (r) => audit.push(r.client), alerts: { logger: false } });
+  const handler = await createAdminHandler({ managers: ks, token: TOKEN, auditLog: (r) => audit.push(JSON.stringify(r)), alerts: { logger: false } });
   const rotate = async (value: string): Promise<void> => {
     const changed = new Promise<void>((resolve) => {
       const off = ks.on('change', (e) => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { adapterFixture, auth, exchange, slowPost } from './_fixture.ts';
 
@@ -12,7 +13,32 @@ export type Fixture = Awaited<ReturnType<typeof adapterFixture>>;
  */
 export type StartApp = (fx: Fixture, options: { snapshot: boolean }) => Promise<{ url: string; close(): Promise<void> }>;
 
-export function describeAdapter(name: string, start: StartApp): void {
+/** Sends one raw request line (any method token, as a scanner would) and reads the status line and headers. */
+function rawRequest(url: string, method: string, path: string, extra = ''): Promise<{ status: number; head: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(`${method} ${path} HTTP/1.1\r\nHost: admin.test\r\nConnection: close\r\n${extra}\r\n`);
+    });
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const head = text.split('\r\n\r\n')[0] ?? '';
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head: head.toLowerCase() });
+    });
+  });
+}
+
+/** Methods the framework itself answers before the handler sees them (Fastify: 404 for a method it has no router for, such as PROPFIND). */
+export interface AdapterTraits {
+  unrouted?: readonly string[];
+}
+
+export function describeAdapter(name: string, start: StartApp, traits: AdapterTraits = {}): void {
   const withApp = async (snapshot: boolean, fn: (fx: Fixture, url: string) => Promise<void>) => {
     const fx = await adapterFixture();
     const app = await start(fx, { snapshot });
@@ -57,6 +83,35 @@ export function describeAdapter(name: string, start: StartApp): void {
         assert.equal(big.headers.connection, 'close');
         const empty = await exchange(`${url}/admin/refresh`, { method: 'POST', headers: auth });
         assert.equal(empty.status, 200);
+      });
+    });
+
+    it('issue 12.6: a method no route serves gets 405 with Allow and an audit line, never a 500, with or without a token', async () => {
+      await withApp(true, async (fx, url) => {
+        const methods = ['TRACE', 'PUT', 'DELETE', 'OPTIONS', 'PROPFIND', 'M-SEARCH'].filter((m) => !traits.unrouted?.includes(m));
+        for (const method of methods) {
+          for (const [path, allow] of [
+            ['/admin/status', 'get, head'],
+            ['/admin/refresh', 'post'],
+            ['/healthz', 'get, head'],
+          ] as const) {
+            const before = fx.audit.length;
+            for (const extra of ['', `authorization: ${auth.authorization}\r\n`]) {
+              const reply = await rawRequest(url, method, path, extra);
+              assert.equal(reply.status, 405, `${method} ${path}: ${reply.head}`);
+              assert.match(reply.head, new RegExp(`\\r\\nallow: ${allow}\\r\\n`), `${method} ${path}: Allow`);
+            }
+            const lines = fx.audit.slice(before).map((line) => JSON.parse(line) as Record<string, unknown>);
+            assert.equal(lines.length, 2, `${method} ${path}: one audit line per request`);
+            for (const line of lines) {
+              assert.deepEqual([line.outcome, line.status, line.method], ['method-not-allowed', 405, method]);
+              assert.equal(line.action, path === '/healthz' ? 'probe' : path.slice('/admin/'.length));
+            }
+          }
+        }
+        // a scan of 50 refused methods from one address is not a failed login: the token still works
+        assert.equal((await exchange(`${url}/admin/status`, { headers: auth })).status, 200);
+        assert.equal((await exchange(`${url}/admin/status`, { method: 'DELETE' })).status, 405, 'http.request with another method');
       });
     });
 

@@ -104,12 +104,77 @@ describe('Plan 24: Admin rate limit', () => {
     }
   });
 
+  it('an operator behind the attacker\'s address: the right token gets 429 too until the window ends, failures while limited do not extend it, other addresses pass (docs/admin.md)', async () => {
+    const f = await adminFixture();
+    try {
+      const wrong = { authorization: 'Bearer wrong-token-wrong-token-wrong' };
+      const right = { authorization: `Bearer ${TOKEN}` };
+      const nat = '203.0.113.9';
+      for (let i = 0; i < 1_000; i++) await f.call('/admin/status', { headers: wrong, client: nat });
+      const statuses = f.audit.filter((a) => a.client === nat).map((a) => a.status);
+      assert.deepEqual([statuses.filter((s) => s === 403).length, statuses.filter((s) => s === 429).length], [10, 990], 'only 10 tokens were compared');
+      // the operator, same address, right token: refused like the attacker (a 200 here would tell a guess it was right)
+      const operator = await f.call('/admin/status', { headers: right, client: nat });
+      assert.equal(operator.status, 429);
+      assert.equal(operator.headers.get('retry-after'), '60');
+      assert.equal((await f.call('/admin/status', { headers: right, client: '198.51.100.20' })).status, 200, 'another address is not limited');
+      await f.clock.tick(59_000);
+      for (let i = 0; i < 100; i++) await f.call('/admin/status', { headers: wrong, client: nat });
+      assert.equal((await f.call('/admin/status', { headers: right, client: nat })).headers.get('retry-after'), '1', 'refused attempts do not extend the window');
+      await f.clock.tick(1_000);
+      assert.equal((await f.call('/admin/status', { headers: right, client: nat })).status, 200, 'the window ended: the right token passes');
+    } finally {
+      await f.close();
+    }
+  });
+
   it('counts 401s and 431s as failures too', async () => {
     const f = await adminFixture({ handler: { rateLimit: { maxFailures: 2 } } });
     try {
       assert.equal((await f.call('/metrics')).status, 401);
       assert.equal((await f.call('/metrics', { headers: { authorization: `Bearer ${'x'.repeat(5_000)}` } })).status, 431);
       assert.equal((await f.authed('/metrics')).status, 429);
+    } finally {
+      await f.close();
+    }
+  });
+});
+
+describe('Issue 12.6: methods no route serves', () => {
+  it('answers 405 with Allow and an audit line before authentication, for any token the request carries, without touching the rate limit', async () => {
+    const f = await adminFixture({ handler: { rateLimit: { maxFailures: 2 } } });
+    try {
+      const cases: Array<[string, string, string | undefined, string]> = [
+        ['/admin/status', 'FOO', undefined, 'GET, HEAD'],
+        ['/admin/status', 'foo', undefined, 'GET, HEAD'],
+        ['/admin/refresh', 'PUT', undefined, 'POST'],
+        ['/metrics', 'OPTIONS', undefined, 'GET, HEAD'],
+        ['/readyz', 'DELETE', undefined, 'GET, HEAD'],
+        // what the node adapters pass for methods a web Request cannot carry
+        ['/admin/status', 'OPTIONS', 'TRACE', 'GET, HEAD'],
+        ['/admin/refresh', 'OPTIONS', 'CONNECT', 'POST'],
+        ['/healthz', 'OPTIONS', 'get', 'GET, HEAD'],
+        ['/admin/dashboard', 'OPTIONS', 'TRACE', 'GET, HEAD'],
+      ];
+      for (const [path, carried, sent, allow] of cases) {
+        for (const headers of [{}, { authorization: 'Bearer wrong-token-wrong-token-wrong' }] as Record<string, string>[]) {
+          const res = await f.handler(new Request(`http://admin.test${path}`, { method: carried, headers }), { clientAddress: '192.0.2.50', ...(sent ? { method: sent } : {}) });
+          assert.equal(res.status, 405, `${sent ?? carried} ${path}`);
+          assert.equal(res.headers.get('allow'), allow);
+          assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'method_not_allowed');
+        }
+      }
+      const refused = f.audit.filter((a) => a.client === '192.0.2.50');
+      assert.equal(refused.length, cases.length * 2, 'one audit line per request, probes included');
+      assert.deepEqual(
+        refused.filter((_, i) => i % 2 === 0).map((a) => [a.action, a.method, a.outcome]),
+        cases.map(([path, carried, sent]) => [
+          path === '/readyz' || path === '/healthz' ? 'probe' : path === '/admin/refresh' ? 'refresh' : path.split('/').pop(),
+          sent ?? carried,
+          'method-not-allowed',
+        ]),
+      );
+      assert.equal((await f.call('/admin/status', { headers: { authorization: `Bearer ${TOKEN}` }, client: '192.0.2.50' })).status, 200, 'refused methods are not failed logins');
     } finally {
       await f.close();
     }

@@ -1,12 +1,23 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { type AlertEvent, type AuditRecord, createAdminHandler } from '../../src/admin/index.ts';
 import { createKeyshift, defineSecrets, ErrorCodes, t } from '../../src/index.ts';
 import { createFakeClock, memorySource } from '../../src/testing/index.ts';
+import { z } from 'zod';
 import { captureLogger } from './_fixture.ts';
+
+/** Passes "ok"; fails anything else with a message echoing it in upper case and in part. */
+const echoing: StandardSchemaV1<string, string> = {
+  '~standard': {
+    version: 1,
+    vendor: 'echo-test',
+    validate: (input: unknown) => (input === 'ok' ? { value: 'ok' } : { issues: [{ message: `got ${String(input).toUpperCase()}, starting ${String(input).slice(0, 12)}` }] }),
+  },
+};
 
 const CANARY = `canary${randomBytes(12).toString('hex')}`;
 const TOKEN = `tokencanary${randomBytes(12).toString('hex')}`;
@@ -14,7 +25,8 @@ const TOKEN = `tokencanary${randomBytes(12).toString('hex')}`;
 /** The canary and the token in every encoding a leak could take. */
 function encodings(secret: string): string[] {
   const bytes = Buffer.from(secret);
-  return [secret, bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'), encodeURIComponent(secret), secret.slice(6, 26)];
+  // matched ignoring case, with two runs of 10 characters for a partial echo
+  return [secret, bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'), encodeURIComponent(secret), secret.slice(6, 26), secret.slice(0, 10), secret.slice(-10)].map((f) => f.toLowerCase());
 }
 const FORBIDDEN = [...encodings(CANARY), ...encodings(TOKEN)];
 
@@ -30,6 +42,8 @@ describe('Plan 27: Canary sweep of the admin surface', () => {
         UPSTREAM_URL: `https://upstream.example.test/${CANARY}?k=${CANARY}#${CANARY}`,
         LIMIT: '10',
         SIGNING_KEY: `${CANARY}-static-signing-key`,
+        TENANTS: '{"tenant":1}',
+        ECHOED: 'ok',
       },
     });
     const ks = createKeyshift(
@@ -38,6 +52,9 @@ describe('Plan 27: Canary sweep of the admin surface', () => {
         UPSTREAM_URL: { type: t.url(), category: 'service-url' },
         LIMIT: { type: t.int(), category: 'app-config' },
         SIGNING_KEY: { type: t.string(), category: 'signing-key', static: true },
+        // issue 12.3: a JSON value whose keys are secrets, and a validator that echoes its input changed
+        TENANTS: { type: t.json(z.record(z.string(), z.number())), category: 'api-key' },
+        ECHOED: { type: t.string(), category: 'api-key', validate: echoing },
       }),
       { source, clock, name: 'canary-svc', logger: captureLogger(logs) },
     );
@@ -103,6 +120,14 @@ describe('Plan 27: Canary sweep of the admin surface', () => {
       source.set('LIMIT', `${CANARY}`);
       await clock.tick(1_000);
       await call('/admin/refresh', { method: 'POST', headers: jsonAuth, body: '{"names":["LIMIT"]}' });
+      // issue 12.3: the value as a JSON key, as a URL scheme, echoed in upper case and in part
+      source.set('TENANTS', JSON.stringify({ tenant: 1, [CANARY]: 'not a number' }));
+      source.set('UPSTREAM_URL', `${CANARY}://upstream.example.test/`);
+      source.set('ECHOED', CANARY);
+      await clock.tick(1_000);
+      await call('/admin/refresh', { method: 'POST', headers: jsonAuth, body: '{"names":["TENANTS","UPSTREAM_URL","ECHOED"]}' });
+      await call('/admin/status', { headers: auth });
+      assert.equal(events.filter((e) => (e as { code?: string }).code === 'KS_ERR_VALUE_REJECTED').length >= 4, true, 'the four rejections were emitted');
       source.fail({ code: ErrorCodes.SOURCE_UNAVAILABLE });
       for (let i = 0; i < 4; i++) {
         await clock.tick(1_000);
@@ -155,7 +180,7 @@ describe('Plan 27: Canary sweep of the admin surface', () => {
       ...events.map((e) => JSON.stringify(e, (_k, v: unknown) => (v instanceof Error ? { ...v, message: v.message, stack: v.stack } : v))),
     ];
     for (const text of everything) {
-      for (const needle of FORBIDDEN) assert.equal(text.includes(needle), false, `a planted secret leaked into: ${text.slice(0, 200).replaceAll(needle, '<LEAK>')}`);
+      for (const needle of FORBIDDEN) assert.equal(text.toLowerCase().includes(needle), false, `a planted secret leaked into: ${text.slice(0, 200).replaceAll(needle, '<LEAK>')}`);
     }
   });
 });

@@ -264,3 +264,25 @@ describe('GET /metrics', () => {
 function declaration_names(): string[] {
   return Object.keys(declaration);
 }
+
+describe('GET /metrics: versions older than the one served', () => {
+  it('counts an out-of-order answer per entry and source, and the served version stays', async () => {
+    let answer = { value: '20', version: '7', order: 7 };
+    const source = { kind: 'lagging', get: async () => answer };
+    const ks = createKeyshift(defineSecrets({ BATCH_SIZE: { type: t.int(), category: 'app-config' } }), { source, name: 'svc', logger: false, minRefreshIntervalMs: 0 });
+    const handler = await createAdminHandler({ managers: ks, token: TOKEN });
+    try {
+      await ks.ready();
+      answer = { value: '10', version: '6', order: 6 };
+      await ks.refresh('BATCH_SIZE');
+      await ks.refresh('BATCH_SIZE');
+      assert.equal(ks.get('BATCH_SIZE'), 20);
+      const res = await handler(new Request('http://admin.test/metrics', { headers: { authorization: `Bearer ${TOKEN}` } }), { clientAddress: '10.0.0.1' });
+      const text = await res.text();
+      assert.ok(text.includes('keyshift_out_of_order_versions_total{manager="svc",entry="BATCH_SIZE",category="app-config",source="lagging"} 2'), text);
+    } finally {
+      await handler.close();
+      await ks.close();
+    }
+  });
+});

@@ -71,7 +71,7 @@ describe('CLI: keyshift rotate', () => {
     assert.equal((await values('WEBHOOK_SECRET'))[4], 'fake-webhook-secret-0');
     const after = await run(['rotate', 'WEBHOOK_SECRET']);
     assert.equal(after.code, 2, 'after a rollback, the next rotation names its rotator again');
-    assert.match(after.stderr, /WEBHOOK_SECRET was last changed by a rollback: say how its next value is made/);
+    assert.match(after.stderr, /usage: NAME was last changed by a rollback: say how its next value is made/);
   });
 
   it('a hook whose test step fails: exit 1, the current version stays; --status shows the stage; a fixed hook resumes it; --abandon drops one', async () => {
@@ -92,7 +92,7 @@ describe('CLI: keyshift rotate', () => {
     assert.match(status.stdout, /external-hook:partner rotation [0-9a-f]{16} at stage test, attempt 1, from version 1; last failure at test: KS_ERR_ROTATION_REFUSED/);
     const unsaid = await run(['rotate', 'PARTNER_API_KEY']);
     assert.equal(unsaid.code, 2, 'without --rotator, a hook rotation is not guessed');
-    assert.match(unsaid.stderr, /PARTNER_API_KEY is rotated by a external-hook:partner rotator: give --rotator \(hook or pg\) with its options again/);
+    assert.match(unsaid.stderr, /usage: NAME is rotated by a external-hook:partner rotator: give --rotator \(hook or pg\) with its options again/);
     const other = await run(['rotate', 'PARTNER_API_KEY', '--rotator', 'random']);
     assert.equal(other.code, 1, 'another kind of rotator does not take over a rotation under way');
     assert.match(other.stderr, /a external-hook:partner rotation of PARTNER_API_KEY is under way \(stage test\); resume it with the same rotator, or drop it with keyshift rotate PARTNER_API_KEY --abandon/);
@@ -115,21 +115,21 @@ describe('CLI: keyshift rotate', () => {
     assert.match(bad.stderr, /^keyshift: KS_ERR_INVALID_DECLARATION: invalid secret name: character 4 is not one of A-Z a-z 0-9 _ -\n/);
     const unknown = await run(['rotate', 'WEBHOOK_SECRT']);
     assert.equal(unknown.code, 3);
-    assert.match(unknown.stderr, /^keyshift: KS_ERR_SOURCE_NOT_FOUND: secret WEBHOOK_SECRT not found in the local store /);
+    assert.match(unknown.stderr, /^keyshift: KS_ERR_SOURCE_NOT_FOUND: secret NAME not found in the local store /, 'the CLI never repeats an argument in an exit error');
     const list = await run(['list', '--json']);
     assert.ok(!(JSON.parse(list.stdout) as { name: string }[]).some((s) => s.name.startsWith('WEBHOOK_SECRT')), 'a mistyped name made a secret');
     assert.equal((await run(['put', 'NEW_PARTNER_API_KEY'], 'fake-new-partner-key-0')).code, 0);
     const unsaid = await run(['rotate', 'NEW_PARTNER_API_KEY']);
     assert.equal(unsaid.code, 2, 'a first rotation names its rotator: a random value would break a provider key');
-    assert.match(unsaid.stderr, /NEW_PARTNER_API_KEY was never rotated by keyshift: say how its next value is made with --rotator random/);
+    assert.match(unsaid.stderr, /usage: NAME was never rotated by keyshift: say how its next value is made with --rotator random/);
     assert.deepEqual(await values('NEW_PARTNER_API_KEY'), ['fake-new-partner-key-0']);
     const record = await run(['rotate', 'WEBHOOK_SECRET__PENDING']);
     assert.equal(record.code, 2);
-    assert.match(record.stderr, /secret WEBHOOK_SECRET__PENDING holds the rotation record of WEBHOOK_SECRET: it is never rotated itself \(rotate WEBHOOK_SECRET\)/);
+    assert.match(record.stderr, /secret NAME holds the rotation record of WEBHOOK_SECRET: it is never rotated itself \(rotate WEBHOOK_SECRET\)/);
     assert.equal((await run(['put', 'HOST_WALLET_PRIVATE_KEY'], 'fake-wallet-key-0')).code, 0);
     const wallet = await run(['rotate', 'HOST_WALLET_PRIVATE_KEY']);
     assert.equal(wallet.code, 1);
-    assert.match(wallet.stderr, /KS_ERR_ROTATION_REFUSED: secret HOST_WALLET_PRIVATE_KEY is never rotated by keyshift \(policy private-key-static\)/);
+    assert.match(wallet.stderr, /KS_ERR_ROTATION_REFUSED: secret NAME is never rotated by keyshift \(policy private-key-static\)/);
     assert.deepEqual(await values('HOST_WALLET_PRIVATE_KEY'), ['fake-wallet-key-0']);
     assert.equal((await run(['rotate', 'HOST_WALLET_PRIVATE_KEY', '--rollback'])).code, 1, 'not by a rollback either');
     const missing = await run(['rotate', 'WEBHOOK_SECRET', '--store', 'no-such-store']);

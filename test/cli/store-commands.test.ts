@@ -50,7 +50,7 @@ describe('CLI: keyshift store commands', () => {
       assert.match(help.stdout, /exit codes: 0 ok, 1 failure, 2 usage error, 3 not found/);
       assert.equal((await run([])).code, 2);
       const usage = await run(['versions', '--help']);
-      assert.deepEqual([usage.code, usage.stdout.split('\n')[0]], [0, 'usage: keyshift versions NAME [--store DIR] [--json]']);
+      assert.deepEqual([usage.code, usage.stdout.split('\n')[0]], [0, 'usage: keyshift versions NAME [--store DIR|gcp://PROJECT|aws://REGION] [--endpoint E] [--json]']);
     });
 
     it('adds versions, shows them redacted, pins a version, lists the store', async () => {
@@ -90,7 +90,7 @@ describe('CLI: keyshift store commands', () => {
       assert.equal((await run(['disable', 'API_KEY', '1'])).stdout, 'API_KEY version 1: disabled\n');
       const disabled = await run(['get', 'API_KEY', '--version', '1']);
       assert.equal(disabled.code, 1);
-      assert.equal(disabled.stderr, 'keyshift: KS_ERR_VERSION_DISABLED: secret API_KEY version 1 is disabled\n');
+      assert.equal(disabled.stderr, 'keyshift: KS_ERR_VERSION_DISABLED: secret NAME version V is disabled\n', 'arguments by their place');
       assert.equal(json<{ state: string }>(await run(['enable', 'API_KEY', '1', '--json'])).state, 'enabled');
       assert.equal(json<{ state: string }>(await run(['destroy', 'API_KEY', '1', '--json'])).state, 'destroyed');
       assert.equal((await run(['get', 'API_KEY', '--version', '1', '--reveal'])).code, 1);
@@ -100,7 +100,8 @@ describe('CLI: keyshift store commands', () => {
     it('exits 3 for a missing secret, version or store, and lists an absent store as empty', async () => {
       const missing = await run(['get', 'NO_SUCH_SECRET']);
       assert.equal(missing.code, 3);
-      assert.match(missing.stderr, /^keyshift: KS_ERR_SOURCE_NOT_FOUND: secret NO_SUCH_SECRET not found/);
+      assert.match(missing.stderr, /^keyshift: KS_ERR_SOURCE_NOT_FOUND: secret NAME not found in the local store \//);
+      assert.ok(!missing.stderr.includes('NO_SUCH_SECRET'), 'an unknown name may be a pasted value');
       assert.equal((await run(['get', 'API_KEY', '--version', '99'])).code, 3);
       assert.equal((await run(['disable', 'API_KEY', '99'])).code, 3);
       assert.equal((await run(['versions', 'X', '--store', 'elsewhere'])).code, 3);
@@ -113,9 +114,12 @@ describe('CLI: keyshift store commands', () => {
         [['put', 'API_KEY', canary], /put takes 1 argument \(NAME\), got 2 \(the value is read from stdin/],
         [['get'], /get takes 1 argument/],
         [['disable', 'API_KEY', 'one'], /VERSION must be a positive integer/],
-        [['get', 'API_KEY', '--nope'], /Unknown option '--nope'/],
-        [['frobnicate'], /unknown command "frobnicate"/],
-        [[canary.replace(/-/g, ' ')], /unknown command given/],
+        [['get', 'API_KEY', '--nope'], /usage: argument 2 is not an option of get \(keyshift get --help lists them\)/],
+        [['get', 'API_KEY', `--${canary}`], /argument 2 is not an option of get/],
+        [['get', 'API_KEY', `--${canary}=${canary}`], /argument 2 is not an option of get/],
+        [['frobnicate'], /the first argument is not a command; keyshift --help lists them/],
+        [[canary], /the first argument is not a command/],
+        [[canary.replace(/-/g, ' ')], /the first argument is not a command/],
         [['get', 'bad name!'], /KS_ERR_INVALID_DECLARATION: invalid secret name/],
         [['put', 'API_KEY', '--if-latest', 'x'], /--if-latest must be a version number/],
       ];
@@ -125,6 +129,23 @@ describe('CLI: keyshift store commands', () => {
         assert.match(result.stderr, message);
         assert.match(result.stderr, /^keyshift: /);
         assert.ok(!result.stderr.includes(canary) && !result.stderr.includes(canary.replace(/-/g, ' ')));
+        assert.ok(!result.stderr.includes('frobnicate') && !result.stderr.includes('nope'));
+      }
+    });
+
+    it('never repeats an argument in an exit error: a NAME, an alias, an option value by their place; a store path as given', async () => {
+      const cases: [string[], number, RegExp][] = [
+        [['get', canary], 3, /^keyshift: KS_ERR_SOURCE_NOT_FOUND: secret NAME not found in the local store /],
+        [['get', 'API_KEY', '--version', canary], 3, /^keyshift: KS_ERR_SOURCE_NOT_FOUND: secret NAME has no alias V in the local store /],
+        [['get', 'API_KEY', `--version=${canary}`], 3, /secret NAME has no alias V/],
+        [['get', canary.toUpperCase()], 3, /secret NAME not found/],
+        [['versions', canary, '--store', 'elsewhere'], 3, /elsewhere/],
+      ];
+      for (const [argv, code, message] of cases) {
+        const result = await run(argv);
+        assert.equal(result.code, code, `${result.stderr}`);
+        assert.match(result.stderr, message);
+        assert.ok(!result.stderr.toLowerCase().includes(canary.toLowerCase().slice(0, 8)), 'no part of the argument');
       }
     });
 
@@ -150,7 +171,7 @@ describe('CLI: keyshift store commands', () => {
       assert.equal((await run(['put', 'GUARDED', '--if-latest', '0'], 'fake-g1')).code, 0);
       const conflict = await run(['put', 'GUARDED', '--if-latest', '0'], 'fake-g2');
       assert.equal(conflict.code, 1);
-      assert.match(conflict.stderr, /^keyshift: KS_ERR_CONFLICT: .*expected latest version 0, found 1/);
+      assert.match(conflict.stderr, /^keyshift: KS_ERR_CONFLICT: .*expected latest version N, found 1/);
       const big = await run(['put', 'BIG'], Buffer.alloc(64 * 1024 + 10, 0x61));
       assert.equal(big.code, 1);
       assert.match(big.stderr, /KS_ERR_VALUE_TOO_LARGE: .*65536-byte limit/);

@@ -75,7 +75,7 @@ describe('Codecs: bad input is rejected with a reason that never quotes the valu
   it('json with a Standard Schema validator (zod)', () => {
     const c = t.json(z.object({ fee: z.number().min(0), currency: z.enum(['USD', 'EUR']) }));
     assert.deepEqual(c.decode('{"fee":1,"currency":"USD"}'), { fee: 1, currency: 'USD' });
-    rejects(c.decode, '{"fee":-1,"currency":"USD"}', /at fee/);
+    rejects(c.decode, '{"fee":-1,"currency":"USD"}', /at \$\.key#1:/);
   });
 
   it('json with the same schema in valibot and arktype: one behaviour for any Standard Schema validator', () => {
@@ -86,8 +86,8 @@ describe('Codecs: bad input is rejected with a reason that never quotes the valu
     for (const [library, schema] of Object.entries(schemas)) {
       const c = t.json(schema);
       assert.deepEqual(c.decode('{"fee":1,"currency":"USD"}'), { fee: 1, currency: 'USD' }, library);
-      rejects(c.decode, '{"fee":-1,"currency":"USD"}', /at fee/);
-      rejects(c.decode, '{"fee":1,"currency":"GBP"}', /at currency/);
+      rejects(c.decode, '{"fee":-1,"currency":"USD"}', /at \$\.key#1:/);
+      rejects(c.decode, '{"fee":1,"currency":"GBP"}', /at \$\.key#2:/);
       assert.throws(
         () => c.decode('{"fee":-17.25,"currency":"XQZ"}'),
         (e: Error) => !/XQZ|17\.25/.test(e.message),

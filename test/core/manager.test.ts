@@ -173,11 +173,16 @@ describe('Manager: freshness', () => {
     const changes: string[] = [];
     ks.on('change', (e) => changes.push(`${e.version}:${e.trigger}`));
     inner.set('A', 'a2');
-    await clock.tick(9_999);
+    await clock.tick(4_999); // the first refresh is spread over the TTL: at half of it with random() = 0.5
     assert.equal(ks.get('A'), 'a1');
     await clock.tick(1);
     assert.equal(ks.get('A'), 'a2');
-    assert.deepEqual(changes, ['2:ttl']);
+    inner.set('A', 'a3');
+    await clock.tick(9_999); // then one TTL apart
+    assert.equal(ks.get('A'), 'a2');
+    await clock.tick(1);
+    assert.equal(ks.get('A'), 'a3');
+    assert.deepEqual(changes, ['2:ttl', '3:ttl']);
     await ks.close();
   });
 
@@ -189,8 +194,9 @@ describe('Manager: freshness', () => {
       if (e.name === 'API_KEY') attempts.push(clock.now());
     });
     source.fail({ code: ErrorCodes.SOURCE_UNAVAILABLE });
-    await clock.tick(60_000 + 1_000 + 2_000 + 4_000 + 8_000 + 16_000 + 30_000 + 30_000);
-    assert.deepEqual(attempts, [60_000, 61_000, 63_000, 67_000, 75_000, 91_000, 121_000, 151_000]);
+    // the first refresh is spread over the TTL (30 s of 60 s with random() = 0.5), then the backoff steps
+    await clock.tick(30_000 + 1_000 + 2_000 + 4_000 + 8_000 + 16_000 + 30_000 + 30_000);
+    assert.deepEqual(attempts, [30_000, 31_000, 33_000, 37_000, 45_000, 61_000, 91_000, 121_000]);
     assert.equal(ks.get('API_KEY').reveal(), 'k1');
     const status = ks.status().entries.find((e) => e.name === 'API_KEY');
     assert.equal(status?.stale, true);
@@ -209,8 +215,8 @@ describe('Manager: freshness', () => {
     const attempts: number[] = [];
     ks.on('fetch', (e) => e.name === 'API_KEY' && attempts.push(clock.now()));
     source.fail({ code: ErrorCodes.SOURCE_THROTTLED, retryAfterMs: 5_000 });
-    await clock.tick(60_000 + 5_000 + 5_000);
-    assert.deepEqual(attempts, [60_000, 65_000, 70_000]);
+    await clock.tick(30_000 + 5_000 + 5_000); // the first refresh at 30 s (spread over the 60 s TTL), then the hint
+    assert.deepEqual(attempts, [30_000, 35_000, 40_000]);
     await ks.close();
   });
 
@@ -220,7 +226,7 @@ describe('Manager: freshness', () => {
     const stale: Array<{ exceeded: boolean; failClosed: boolean }> = [];
     ks.on('stale', (e) => e.name === 'FEE' && stale.push({ exceeded: e.exceeded, failClosed: e.failClosed }));
     source.fail({ code: ErrorCodes.SOURCE_UNAVAILABLE });
-    await clock.tick(60_000); // first failing refresh of FEE (TTL 1 min)
+    await clock.tick(60_000); // first failing refresh of FEE (TTL 1 min, the first one spread over it)
     assert.equal(ks.get('FEE').toString(), '1.5');
     await clock.tick(60_000); // now 120 s since the last success: the bound
     assert.throws(() => ks.get('FEE'), (e: unknown) => e instanceof StaleSecretError && !/1\.5/.test(e.message));

@@ -113,8 +113,10 @@ describe('NotificationHealth: the safety TTL while notifications are alive', () 
     const clock = createFakeClock();
     const health = new NotificationHealth({ clock });
     let alive = true;
-    heartbeats(clock, health, () => alive);
     const fleet = await platform(clock, health);
+    // healthy after ready(): every entry is rescheduled at the safety TTL (12 h ± 10 %)
+    heartbeats(clock, health, () => alive);
+    assert.equal(health.state, 'healthy');
     const alerts = createAlertRules([], { logger: false }, clock);
     const events: string[] = [];
     alerts.on((e) => events.push(`${e.state}:${e.alert.rule}`));

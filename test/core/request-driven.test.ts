@@ -61,7 +61,8 @@ describe("freshness: 'requests'", () => {
   it('arms no timer; the first request after the TTL starts the refresh, the next one sees the new value', async (tc) => {
     const clock = frozenClock();
     const { source, set } = pollOnly({ API_KEY: 'fake-v1' });
-    const ks = createKeyshift(declaration, { source, clock, freshness: 'requests', logger: false, random: () => 0.5 });
+    // random 0.999: the first refresh, spread over the TTL, falls at 64.8 s; the next ones 66 s apart
+    const ks = createKeyshift(declaration, { source, clock, freshness: 'requests', logger: false, random: () => 0.999 });
     const fetches: string[] = [];
     ks.on('fetch', (e) => fetches.push(e.trigger));
     await ks.ready();
@@ -73,7 +74,7 @@ describe("freshness: 'requests'", () => {
     await settle();
     assert.deepEqual(fetches, ['startup']);
 
-    clock.set(61_000); // past the TTL, with timers frozen since ready()
+    clock.set(66_000); // past the (first) TTL, with timers frozen since ready()
     const before = clock.reads;
     assert.equal(ks.run(() => ks.get('API_KEY')), 'fake-v1', 'the request that starts the refresh reads what was there');
     assert.equal(clock.reads - before, 1, 'one clock read per request');
@@ -83,7 +84,7 @@ describe("freshness: 'requests'", () => {
     assert.equal(clock.armed - armedAfterReady, 1, 'the only timer armed since ready() is the refresh\'s own call deadline');
 
     assert.equal(ks.tick(), 0, 'the next refresh is a TTL away');
-    clock.set(61_000 + 60_000);
+    clock.set(66_000 + 66_000);
     assert.equal(ks.tick(), 1, 'tick() starts what is due, as a request would');
     await settle();
     assert.deepEqual(fetches, ['startup', 'ttl', 'ttl']);

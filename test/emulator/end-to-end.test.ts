@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { createKeyshift, defineSecrets, t } from '../../src/index.ts';
 import { gcpPubSubPushHandler } from '../../src/sources/gcp-pubsub-push.ts';
 import { gcpSecretManager } from '../../src/sources/gcp-secret-manager.ts';
+import { holdOpen } from '../_hold-open.ts';
 import { type Fixture, PROJECT, seed, startFixture } from './_fixture.ts';
 import { type PushServer, startPushServer } from './_push-server.ts';
 
@@ -68,7 +69,7 @@ describe('End to end: Secret Manager emulator, push, two keyshift instances', ()
     assert.equal(a.ks.get('API_KEY').reveal(), 'fake-key-v1');
     const both = Promise.all([a.changed('API_KEY', '2'), b.changed('API_KEY', '2')]);
     await f.client.addSecretVersion({ parent: f.secret('API_KEY'), payload: { data: Buffer.from('fake-key-v2') } });
-    await both;
+    await holdOpen(both);
     assert.equal(a.ks.get('API_KEY').reveal(), 'fake-key-v2');
     assert.equal(b.ks.get('API_KEY').reveal(), 'fake-key-v2');
     assert.equal(a.ks.get('SERVICE_URL'), 'https://pay-v1.example/api', 'an unrelated entry was refreshed');
@@ -105,7 +106,7 @@ describe('End to end: Secret Manager emulator, push, two keyshift instances', ()
         ),
       );
       assert.ok(statuses.every((status) => status === 204));
-      await twoFetches; // the first push's fetch, then one trailing fetch at the end of the coalescing interval
+      await holdOpen(twoFetches); // the first push's fetch, then one trailing fetch at the end of the coalescing interval
       assert.deepEqual(fetches, ['push:changed', 'push:unchanged']);
       assert.equal(ks.get('API_KEY').reveal(), 'fake-key-v3');
     } finally {
@@ -140,7 +141,7 @@ describe('End to end: Secret Manager emulator, push, two keyshift instances', ()
         secret: { name: f.secret('API_KEY'), versionAliases: { current: 1 } },
         updateMask: { paths: ['version_aliases'] },
       });
-      await rolledBack;
+      await holdOpen(rolledBack);
       assert.equal(ks.get('API_KEY').reveal(), 'fake-key-v1');
     } finally {
       unsubscribe();

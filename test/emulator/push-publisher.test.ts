@@ -103,8 +103,8 @@ describe('Emulator: Pub/Sub push', () => {
       envelopes()
         .slice(from)
         .map((e) => e.message.attributes.versionId),
-      // A change made outside the emulator names the emulator's project (DEFAULT_EMULATOR_PROJECT here).
-      [`projects/${PROJECT}/secrets/SHARED/versions/2`, 'projects/keyshift-local/secrets/SHARED/versions/3'],
+      // A change made outside the emulator names the store's project: the one the first call claimed.
+      [`projects/${PROJECT}/secrets/SHARED/versions/2`, `projects/${PROJECT}/secrets/SHARED/versions/3`],
     );
   });
 

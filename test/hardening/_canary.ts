@@ -19,12 +19,22 @@ export interface Canary {
   readonly value: string;
   /** `{"a": first half, "b": second half}`: a canary split across a JSON object. */
   readonly splitJson: string;
-  /** Every form to search for. */
+  /** Every form to search for (matched ignoring case). */
   readonly forms: readonly string[];
+  /** Every run of PART_LENGTH characters of the value (matched ignoring case): a partial echo. */
+  readonly parts: readonly string[];
 }
 
-export function makeCanary(tag = 'c'): Canary {
-  const value = `${tag}${randomBytes(32).toString('base64url')}`;
+/**
+ * A partial echo is caught from this many characters of the value in a row: keyshift's
+ * screen withholds from 4 (src/core/_screen.ts); the sweep looks for 8, so that random
+ * text (a stack, a path, base64 of another canary) never matches by chance.
+ */
+export const PART_LENGTH = 8;
+
+/** `hex` makes a canary that is also a valid URL scheme, a host label or an alias. */
+export function makeCanary(tag = 'c', alphabet: 'base64url' | 'hex' = 'base64url'): Canary {
+  const value = `${tag}${randomBytes(32).toString(alphabet)}`;
   const half = Math.floor(value.length / 2);
   const a = value.slice(0, half);
   const b = value.slice(half);
@@ -40,15 +50,23 @@ export function makeCanary(tag = 'c'): Canary {
     a,
     b,
   ]);
-  return { value, splitJson: JSON.stringify({ a, b }), forms: [...forms].filter((f) => f.length >= 12) };
+  const parts = new Set<string>();
+  for (let i = 0; i + PART_LENGTH <= value.length; i++) parts.add(value.slice(i, i + PART_LENGTH).toLowerCase());
+  return {
+    value,
+    splitJson: JSON.stringify({ a, b }),
+    forms: [...new Set([...forms].filter((f) => f.length >= 12).map((f) => f.toLowerCase()))],
+    parts: [...parts],
+  };
 }
 
-/** Occurrences of any form of any canary in `text`. */
+/** Occurrences of any form of any canary in `text`, ignoring case, plus the runs of PART_LENGTH characters of a value it holds. */
 export function hits(text: string, canaries: readonly Canary[]): number {
+  const lower = text.toLowerCase();
   let n = 0;
   for (const canary of canaries) {
-    for (const form of canary.forms) {
-      for (let at = text.indexOf(form); at !== -1; at = text.indexOf(form, at + 1)) n++;
+    for (const form of [...canary.forms, ...canary.parts]) {
+      for (let at = lower.indexOf(form); at !== -1; at = lower.indexOf(form, at + 1)) n++;
     }
   }
   return n;

@@ -345,13 +345,17 @@ describe('Plan 37: close() leaves nothing behind', () => {
     tc.diagnostic(`child exited with 0 on its own ${(exitedAt - report.closedAt).toFixed(0)} ms after its last close() (plan: within 1 s; measured, not asserted)`);
   });
 
+  // A documented upstream defect, kept as a runnable check rather than deleted: it costs 8 s
+  // and can only fail until grpc-js is fixed, so it runs when KEYSHIFT_CHECK_GRPC_DEFECT=1 asks
+  // (then as a todo), and is skipped with its reason otherwise.
+  const grpcDefect =
+    'defect upstream (@grpc/grpc-js 1.14.7 via @google-cloud/pubsub 5.3.1): the subscriber\'s pending waitForReady() revives the channel ' +
+    'that close() shut down (SHUTDOWN -> CONNECTING), which then reconnects and keeps the process alive until its 300 s deadline';
   it(
     'a Pub/Sub pull closed while its endpoint refuses connections leaves nothing behind',
-    {
-      todo:
-        'defect upstream (@grpc/grpc-js 1.14.7 via @google-cloud/pubsub 5.3.1): the subscriber\'s pending waitForReady() revives the channel ' +
-        'that close() shut down (SHUTDOWN -> CONNECTING), which then reconnects and keeps the process alive until its 300 s deadline',
-    },
+    process.env.KEYSHIFT_CHECK_GRPC_DEFECT === '1'
+      ? { todo: grpcDefect }
+      : { skip: `${grpcDefect}; set KEYSHIFT_CHECK_GRPC_DEFECT=1 to check whether it is still there` },
     async () => {
       const { code, stderr } = await runToExit(PULL_CHILD, '500', 8_000);
       assert.equal(code, 0, stderr);

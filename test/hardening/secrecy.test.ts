@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import pino from 'pino';
+import { z } from 'zod';
 import { createAdminHandler } from '../../src/admin/index.ts';
 import { generateMasterKey } from '../../src/local-store/index.ts';
 import { createKeyshift, defineSecrets, ErrorCodes, t } from '../../src/index.ts';
@@ -27,6 +29,16 @@ import { assertBackToBaseline, activeResources, failOnUnhandled } from './_stric
 import { awsStore, type FaultyStore, gcpStore } from './_stores.ts';
 
 failOnUnhandled();
+
+/** Passes "ok"; fails anything else with a message echoing it in upper case and in part (some validators echo their input). */
+const echoing: StandardSchemaV1<string, string> = {
+  '~standard': {
+    version: 1,
+    vendor: 'echo-test',
+    validate: (input: unknown) =>
+      input === 'ok' ? { value: 'ok' } : { issues: [{ message: `expected ok, got ${String(input).toUpperCase()} (starts ${String(input).slice(2, 14)})` }] },
+  },
+};
 
 /** A real pino logger writing JSON lines into `capture` under `label`, with or without `redact`. */
 function pinoInto(capture: Capture, label: string, redact: boolean): Logger {
@@ -46,7 +58,8 @@ describe('Plan 27: canary sweep', () => {
     const dbC = makeCanary('p');
     const hmacC = makeCanary('h');
     const tokenC = makeCanary('t');
-    const canaries: Canary[] = [staticC, dynamicC, dbC, hmacC, tokenC];
+    const schemeC = makeCanary('x', 'hex'); // a valid URL scheme: "x0a1...://host" parses with the canary as its scheme
+    const canaries: Canary[] = [staticC, dynamicC, dbC, hmacC, tokenC, schemeC];
     const baseline = activeResources();
     const capture = new Capture();
     const clock = createFakeClock();
@@ -60,6 +73,8 @@ describe('Plan 27: canary sweep', () => {
         HMAC_KEYRING: serializeKeyset(keyset),
         LIMIT: '10',
         UPSTREAM_URL: `https://svc:${encodeURIComponent(dbC.value)}@upstream.example.test/x`,
+        KEYED_JSON: '{"tenant":1}',
+        ECHOED: 'ok',
       },
     });
     const ks = createKeyshift(
@@ -71,6 +86,9 @@ describe('Plan 27: canary sweep', () => {
         HMAC_KEYRING: { type: t.string(), category: 'signing-key', rotation: 'keyring' },
         LIMIT: { type: t.int(), category: 'app-config' },
         UPSTREAM_URL: { type: t.url({ allowCredentials: true }), category: 'service-url' },
+        // issue 12.3: a JSON secret whose keys are the value, and a validator that echoes its input in upper case and in part
+        KEYED_JSON: { type: t.json(z.record(z.string(), z.number())), category: 'api-key' },
+        ECHOED: { type: t.string(), category: 'api-key', validate: echoing },
       }),
       { source, clock, name: 'canary-sweep', logger: pinoInto(capture, 'pino', false), maxValueBytes: 4_096 },
     );
@@ -158,6 +176,10 @@ describe('Plan 27: canary sweep', () => {
         ['API_KEY', dynamicC.value.repeat(200)],
         ['API_KEY', Buffer.concat([Buffer.from(dynamicC.value), Buffer.from([0xc3, 0x28])])],
         ['HMAC_KEYRING', `{"keys":[{"kid":"${hmacC.value}"`],
+        ['KEYED_JSON', JSON.stringify({ tenant: 1, [dynamicC.value]: 'not a number' })],
+        ['UPSTREAM_URL', `${schemeC.value}://upstream.example.test/`],
+        ['ECHOED', dynamicC.value],
+        ['ECHOED', `${dynamicC.value.slice(0, 20)}-other`],
       ];
       for (const [name, value] of bad) {
         source.set(name, value);
@@ -193,9 +215,9 @@ describe('Plan 27: canary sweep', () => {
     try {
       const env = { PATH: process.env.PATH, HOME: process.env.HOME, KEYSHIFT_MASTER_KEY: generateMasterKey() };
       const store = join(dir, 'store');
-      const cli = async (argv: string[], stdin?: string) => {
+      const cli = async (argv: string[], stdin?: string, label = argv.join(' ')) => {
         const r = await runInProcess([...argv, '--store', store], { env, cwd: dir, ...(stdin === undefined ? {} : { stdin }) });
-        capture.add(`cli ${argv.join(' ')}`, `${r.stdout}\n${r.stderr}`);
+        capture.add(`cli ${label}`, `${r.stdout}\n${r.stderr}`);
         return r;
       };
       assert.equal((await cli(['put', 'API_KEY'], dynamicC.value)).code, 0);
@@ -204,6 +226,21 @@ describe('Plan 27: canary sweep', () => {
         await cli(argv);
       }
       await cli(['put', 'API_KEY', '--if-latest', '7'], dynamicC.value);
+      // issue 12.3: a value pasted as an alias, an option, a name or the command, in any case
+      const d = dynamicC.value;
+      for (const [label, argv] of [
+        ['get NAME --version VALUE', ['get', 'API_KEY', '--version', d]],
+        ['get NAME --version=VALUE', ['get', 'API_KEY', `--version=${d}`]],
+        ['get NAME --VALUE', ['get', 'API_KEY', `--${d}`]],
+        ['get VALUE', ['get', d]],
+        ['get UPPER-CASE VALUE', ['get', d.toUpperCase()]],
+        ['versions VALUE', ['versions', d]],
+        ['disable NAME VALUE', ['disable', 'API_KEY', d]],
+        ['VALUE as the command', [d]],
+      ] as const) {
+        const r = await cli([...argv], undefined, label);
+        assert.ok(r.code === 2 || r.code === 3, `${label}: exit ${r.code}`);
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -211,7 +248,7 @@ describe('Plan 27: canary sweep', () => {
 
     // the sweep reached every path it claims to
     const places = Object.keys(capture.summary());
-    for (const place of ['pino', 'pino-redact', 'audit', 'alert', 'events.change', 'events.rejected', 'events.error', 'events.stale', 'keyring', 'pool', 'thrown get past maxStale', 'thrown pool.query (refused)', 'admin GET /admin/dashboard', 'admin GET /metrics', 'cli get API_KEY']) {
+    for (const place of ['cli get VALUE', 'cli VALUE as the command', 'cli get NAME --VALUE', 'cli get NAME --version VALUE', 'pino', 'pino-redact', 'audit', 'alert', 'events.change', 'events.rejected', 'events.error', 'events.stale', 'keyring', 'pool', 'thrown get past maxStale', 'thrown pool.query (refused)', 'admin GET /admin/dashboard', 'admin GET /metrics', 'cli get API_KEY']) {
       assert.ok(places.includes(place), `the sweep never captured ${place} (saw ${places.join(', ')})`);
     }
     for (const status of [200, 302, 400, 401, 403, 404, 409, 413, 415, 429, 431]) assert.ok(statuses.has(status), `no admin response with status ${status}`);

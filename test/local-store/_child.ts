@@ -3,6 +3,7 @@
 import { createHook } from 'node:async_hooks';
 import { KeyshiftError } from '../../src/errors.ts';
 import { openLocalStore } from '../../src/local-store/index.ts';
+import { holdOpen } from '../_hold-open.ts';
 import { sharedNow } from './_helpers.ts';
 
 const [command, dir, ...rest] = process.argv.slice(2);
@@ -75,7 +76,7 @@ async function resources(): Promise<void> {
     });
   });
   await store.put('HANDLE_CHECK', 'fake-handle-check');
-  await seen;
+  await holdOpen(seen);
   const second = store.watch(() => undefined);
   second();
   await store.close();

@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCodes, KeyshiftError } from '../../src/errors.ts';
-import { secretPath } from '../../src/local-store/_secret-file.ts';
+import { versionPath } from '../../src/local-store/_secret-file.ts';
 import { type LocalStore, openLocalStore } from '../../src/local-store/index.ts';
 import { runChild, tempStore } from './_helpers.ts';
 
@@ -37,29 +37,35 @@ describe('Local store: corrupt and truncated files', () => {
     ['a garbage', () => '\u0000\u0001 not json'],
     ['a hand-edited (valid JSON)', (text: string) => text.replace('"enabled"', '"disabled"')],
   ] as const) {
-    it(`reports ${label} secret file as KS_ERR_STORE_CORRUPT, never overwrites it, keeps others readable`, async () => {
-      await store.put('DAMAGED', 'fake-damaged');
-      const path = secretPath(env.dir, 'DAMAGED');
+    it(`reports ${label} version file as KS_ERR_STORE_CORRUPT for that version only, never overwrites it`, async () => {
+      await store.put('DAMAGED', 'fake-damaged-1');
+      await store.put('DAMAGED', 'fake-damaged-2');
+      const path = versionPath(env.dir, 'DAMAGED', 1);
       const damaged = damage(await readFile(path, 'utf8'));
       await writeFile(path, damaged);
-      await assert.rejects(store.access('DAMAGED'), failsWith(ErrorCodes.STORE_CORRUPT, path));
-      await assert.rejects(store.put('DAMAGED', 'fake-more'), failsWith(ErrorCodes.STORE_CORRUPT, path));
-      await assert.rejects(store.destroyVersion('DAMAGED', 1), failsWith(ErrorCodes.STORE_CORRUPT, path));
-      await assert.rejects(store.list(), failsWith(ErrorCodes.STORE_CORRUPT, path));
+      await assert.rejects(store.access('DAMAGED', 1), failsWith(ErrorCodes.STORE_CORRUPT, path));
+      await assert.rejects(store.disableVersion('DAMAGED', 1), failsWith(ErrorCodes.STORE_CORRUPT, path));
+      assert.equal(Buffer.from((await store.access('DAMAGED')).value).toString(), 'fake-damaged-2');
+      assert.deepEqual((await store.versions('DAMAGED')).map((v) => v.state), ['damaged', 'enabled']);
+      assert.equal((await store.put('DAMAGED', 'fake-more')).version, 3);
+      const listed = (await store.list()).find((s) => s.name === 'DAMAGED');
+      assert.deepEqual(listed?.damage?.versions, [1]);
+      assert.ok(listed?.damage?.problems[0]?.includes(path));
       assert.equal(await readFile(path, 'utf8'), damaged, 'the damaged file was left as it was');
       assert.equal(Buffer.from((await store.access('GOOD')).value).toString(), 'fake-good');
-      await unlink(path);
+      await store.deleteSecret('DAMAGED');
     });
   }
 
-  it('reports a truncated head file before changing anything', async () => {
+  it('replaces a damaged head file (it only holds events) instead of refusing every write', async () => {
     const head = join(env.dir, 'head.json');
     const original = await readFile(head, 'utf8');
     await writeFile(head, original.slice(0, 10));
     const versions = (await store.versions('GOOD')).length;
-    await assert.rejects(store.put('GOOD', 'fake-blocked'), failsWith(ErrorCodes.STORE_CORRUPT, head));
-    assert.equal((await store.versions('GOOD')).length, versions, 'no version was added');
-    await writeFile(head, original);
+    assert.equal((await store.put('GOOD', 'fake-after-head')).version, versions + 1);
+    const rewritten = JSON.parse(await readFile(head, 'utf8')) as { seq: number; events: unknown[] };
+    assert.deepEqual(rewritten.events.length, 1, 'the journal starts over, so watchers see a gap and re-read');
+    assert.ok(rewritten.seq > JSON.parse(original).seq, 'the sequence moves past anything a watcher has seen');
   });
 
   it('reports a truncated store header on open, and leaves it alone', async () => {

@@ -3,6 +3,7 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ChangeFeed, type StoreEvent, openLocalStore } from '../../src/local-store/index.ts';
+import { holdOpen } from '../_hold-open.ts';
 import { runChild, sharedNow, startChild, tempStore } from './_helpers.ts';
 
 const ROUNDS = 10;
@@ -59,7 +60,7 @@ describe('Local store: change notification across processes', () => {
         env: { ...process.env, KEYSHIFT_MASTER_KEY: env.key },
       });
       assert.equal(writer.code, 0, writer.stderr);
-      assert.deepEqual(await seen, { type: 'version-added', name: 'POLLED', version: 1 });
+      assert.deepEqual(await holdOpen(seen), { type: 'version-added', name: 'POLLED', version: 1 });
     } finally {
       feed.close();
       await store.close();
@@ -83,7 +84,7 @@ describe('Local store: change notification across processes', () => {
         if (names.size === 2) done();
       });
       await unlink(join(env.dir, 'head.json'));
-      await both;
+      await holdOpen(both);
       dispose();
       assert.deepEqual([...names].sort(), ['A', 'B']);
     } finally {

@@ -4,7 +4,7 @@ import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorCodes, KeyshiftError } from '../../src/errors.ts';
-import { readSecret, secretPath, serializeSecret } from '../../src/local-store/_secret-file.ts';
+import { loadSecret, loadVersion, serializeVersion, versionPath } from '../../src/local-store/_secret-file.ts';
 import { deriveStoreKeys, openValue, sealValue, valueAad } from '../../src/local-store/encryption.ts';
 import { generateMasterKey, openLocalStore } from '../../src/local-store/index.ts';
 import { runChild, tempStore, useStore } from './_helpers.ts';
@@ -29,9 +29,9 @@ interface SealedJson {
   ciphertext: string;
   wrappedKey: string;
 }
-type Body = { versions: { sealed: SealedJson }[] };
+type Body = { sealed: SealedJson };
 
-/** A secret file is two lines: a header with the MAC, then the secret as JSON. */
+/** A version file is two lines: a header with the MAC, then the version record as JSON. */
 async function readBody(path: string): Promise<{ header: string; body: Body }> {
   const [header, body] = (await readFile(path, 'utf8')).split('\n');
   return { header: header!, body: JSON.parse(body!) as Body };
@@ -59,8 +59,8 @@ describe('Local store: encryption at rest', () => {
   });
 
   it('wipes the ciphertext and wrapped key of a destroyed version', async () => {
-    const path = secretPath(context.env.dir, 'CANARY');
-    const sealed = (await readBody(path)).body.versions[0]!.sealed;
+    const path = versionPath(context.env.dir, 'CANARY', 1);
+    const sealed = (await readBody(path)).body.sealed;
     await context.store.destroyVersion('CANARY', 1);
     const after = await readFile(path, 'utf8');
     assert.ok(!after.includes(sealed.ciphertext));
@@ -69,12 +69,12 @@ describe('Local store: encryption at rest', () => {
 
   it('rejects a tampered ciphertext as KS_ERR_STORE_CORRUPT naming the file', async () => {
     await context.store.put('TAMPER', 'fake-tamper-value');
-    const path = secretPath(context.env.dir, 'TAMPER');
+    const path = versionPath(context.env.dir, 'TAMPER', 1);
     const original = await readFile(path, 'utf8');
     const { header, body } = await readBody(path);
-    const bytes = Buffer.from(body.versions[0]!.sealed.ciphertext, 'base64');
+    const bytes = Buffer.from(body.sealed.ciphertext, 'base64');
     bytes[0]! ^= 1;
-    body.versions[0]!.sealed.ciphertext = bytes.toString('base64');
+    body.sealed.ciphertext = bytes.toString('base64');
     await writeFile(path, `${header}\n${JSON.stringify(body)}\n`);
     await assert.rejects(context.store.access('TAMPER'), (error: unknown) => {
       assert.ok(hasCode(ErrorCodes.STORE_CORRUPT)(error));
@@ -90,9 +90,9 @@ describe('Local store: encryption at rest', () => {
     await context.store.put('AAD', 'fake-aad-2');
     const id = await storeId(context.env.dir);
     const keys = deriveStoreKeys(Buffer.from(context.env.key, 'base64'), id);
-    const record = (await readSecret(context.env.dir, keys, id, 'AAD'))!;
-    record.versions[0]!.sealed = record.versions[1]!.sealed;
-    await writeFile(secretPath(context.env.dir, 'AAD'), serializeSecret(keys, id, record));
+    const secret = (await loadSecret(context.env.dir, keys, id, 'AAD'))!;
+    const [one, two] = await Promise.all([1, 2].map((v) => loadVersion(context.env.dir, keys, id, secret, v)));
+    await writeFile(versionPath(context.env.dir, 'AAD', 1), serializeVersion(keys, id, 'AAD', { ...one!, sealed: two!.sealed }));
     await assert.rejects(context.store.access('AAD', 1), hasCode(ErrorCodes.STORE_CORRUPT));
     assert.equal(Buffer.from((await context.store.access('AAD', 2)).value).toString(), 'fake-aad-2');
   });

@@ -5,6 +5,7 @@ import { ErrorCodes, KeyshiftError, createKeyshift, defineSecrets, t } from '../
 import { openLocalStore } from '../../src/local-store/index.ts';
 import { localStore } from '../../src/sources/local-store.ts';
 import { testSource } from '../sources/_conformance.ts';
+import { holdOpen } from '../_hold-open.ts';
 import { runChild, tempStore } from './_helpers.ts';
 
 const opts = (maxBytes = 64 * 1024) => ({ signal: new AbortController().signal, maxBytes });
@@ -31,7 +32,7 @@ testSource('local-store', {
       },
     };
   },
-  capabilities: { write: true, watch: true, sizeCap: true },
+  capabilities: { write: true, watch: true, sizeCap: true, ordered: true },
 });
 
 describe('Source: localStore()', () => {
@@ -60,6 +61,8 @@ describe('Source: localStore()', () => {
       assert.deepEqual([got?.version, text(got?.value)], ['2', 'fake-p2']);
       const old = await pinned.get('PINNED', opts());
       assert.deepEqual([old?.version, text(old?.value)], ['1', 'fake-p1']);
+      assert.equal(got?.order, 2, 'read at latest, the number is the order');
+      assert.equal(old?.order, undefined, 'a pinned version or an alias carries no order (moving an alias back is explicit)');
     } finally {
       await Promise.all([latest.close?.(), pinned.close?.(), store.close()]);
       await env.cleanup();
@@ -121,7 +124,7 @@ describe('Source: localStore()', () => {
       const other = await openLocalStore({ dir: env.dir, masterKey: env.key, pollIntervalMs: 10 });
       const otherHeard = new Promise<void>((resolve) => other.watch(() => resolve()));
       await store.put('X', 'fake-x');
-      await otherHeard;
+      await holdOpen(otherHeard);
       await Promise.all([store.close(), other.close()]);
       assert.equal(heard, 0);
     } finally {
@@ -151,8 +154,7 @@ describe('Source: localStore()', () => {
         env: { ...process.env, KEYSHIFT_MASTER_KEY: env.key },
       });
       assert.equal(writer.code, 0, writer.stderr);
-      const keepAlive = setInterval(() => undefined, 1_000); // the source's watcher is unref'd
-      await changed.finally(() => clearInterval(keepAlive));
+      await holdOpen(changed); // the source's watcher is unref'd
       assert.equal(ks.get('FEATURE_FLAG'), 'fake-after-0');
     } finally {
       await ks.close();

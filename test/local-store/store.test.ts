@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { ErrorCodes, KeyshiftError } from '../../src/errors.ts';
 import { type StoreEvent, openLocalStore } from '../../src/local-store/index.ts';
+import { holdOpen } from '../_hold-open.ts';
 import { useStore } from './_helpers.ts';
 
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
@@ -162,7 +163,7 @@ describe('Class: LocalStore', () => {
       await context.store.disableVersion('EVENTS', 1);
       await context.store.disableVersion('EVENTS', 1); // no change, no event
       await context.store.destroyVersion('EVENTS', 1);
-      await done;
+      await holdOpen(done);
       dispose();
       assert.deepEqual(events, [
         { type: 'secret-created', name: 'EVENTS' },

@@ -46,7 +46,7 @@ function countingConflicts(store: RotationStore): { store: RotationStore; confli
       } catch (error) {
         if (error instanceof KeyshiftError && error.code === ErrorCodes.CONFLICT) {
           conflicts.all++;
-          if (error.details.grpcCode === 'ABORTED') conflicts.byService++;
+          if (error.details.grpcCode === 'FAILED_PRECONDITION') conflicts.byService++;
         }
         throw error;
       }
@@ -97,7 +97,7 @@ describe('gcpRotationStore: scheduled rotation on Google Cloud Secret Manager (e
     // The etag condition: the service refuses it, and that is the local store's code.
     const lost = await rejection(store.updateSecret('MAPPED', { labels: {} }, { ifEtag: info.etag }));
     assert.equal(lost.code, ErrorCodes.CONFLICT);
-    assert.equal(lost.details.grpcCode, 'ABORTED', 'refused by the service, not by a read before it');
+    assert.equal(lost.details.grpcCode, 'FAILED_PRECONDITION', 'refused by the service, not by a read before it');
     assert.match(lost.message, /projects\/test-project\/secrets\/MAPPED/);
     assert.equal((await rejection(store.updateSecret('MAPPED', { extra: {} }, { ifEtag: info.etag }))).code, ErrorCodes.CONFLICT);
 
@@ -263,7 +263,7 @@ describe('gcpRotationStore: scheduled rotation on Google Cloud Secret Manager (e
     assert.equal((await reader.getSecret('PARTNER_TOKEN')).latest, 11);
     t.diagnostic(
       `two runners x 10 rounds (UpdateSecret held 40 ms in even rounds): outcomes ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; ` +
-        `claims lost to the etag by the runner left out: ${claimsLost}; stale etags refused by the service (ABORTED) in all: ${byService}; versions 1 -> 11`,
+        `claims lost to the etag by the runner left out: ${claimsLost}; stale etags refused by the service (FAILED_PRECONDITION) in all: ${byService}; versions 1 -> 11`,
     );
   });
 });

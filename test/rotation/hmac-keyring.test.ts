@@ -176,7 +176,8 @@ describe('Plan 34: HMAC keyring', () => {
     ks.on('rejected', (e) => reasons.push(e.reason));
     await put('{"format":"keyshift.hmac-keyset.v1","keys":[]}');
     assert.equal(reasons.length, 1);
-    assert.match(reasons[0] as string, /keys must be a non-empty array/);
+    // "keys must be..." names a key of the value, so the core's echo screen withholds it (docs/errors.md)
+    assert.match(reasons[0] as string, /^failed validation at \$: the message is withheld: it repeats part of the value$/);
     assert.equal((await ring.verify(ring.sign('x'))).ok, true);
     await ks.close();
   });

@@ -28,6 +28,14 @@ export function seed(server: AwsSecretsManagerServer, name: string, value: strin
   return { arn: String(out.ARN), versionId: String(out.VersionId) };
 }
 
+/** A version's CreatedDate in ms, as the source reports it for `order`. */
+export function createdMs(server: AwsSecretsManagerServer, secretId: string, versionId: string): number {
+  const { Versions } = server.direct('ListSecretVersionIds', { SecretId: secretId }) as { Versions: { VersionId: string; CreatedDate: number }[] };
+  const created = Versions.find((v) => v.VersionId === versionId)?.CreatedDate;
+  if (created === undefined) throw new Error(`no version ${versionId} of ${secretId}`);
+  return Math.round(created * 1000);
+}
+
 export function toBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64');
 }

@@ -14,6 +14,8 @@ export interface ConformanceTarget {
     watch: boolean;
     /** get() refuses values over maxBytes itself. */
     sizeCap: boolean;
+    /** get() reports SourceValue.order, growing with every new version (the served version never goes backwards). */
+    ordered: boolean;
   };
 }
 
@@ -56,6 +58,24 @@ export function testSource(name: string, target: ConformanceTarget): void {
         const second = await ctx.source.get('CONF_A', opts());
         assert.notEqual(second?.version, first?.version);
         assert.equal(decodeText(second?.value ?? '', 1024, 'CONF_A'), 'beta');
+      });
+    }
+
+    if (target.capabilities.ordered) {
+      it('orders its versions: every answer has an order, and a new version a larger one', async () => {
+        const first = await ctx.source.get('CONF_ORDER', opts());
+        await ctx.put('CONF_ORDER', 'one');
+        const second = await ctx.source.get('CONF_ORDER', opts());
+        await ctx.put('CONF_ORDER', 'two');
+        const third = await ctx.source.get('CONF_ORDER', opts());
+        assert.equal(first, undefined);
+        for (const got of [second, third]) assert.ok(typeof got?.order === 'number' || typeof got?.order === 'bigint', 'an order');
+        assert.ok((third?.order ?? 0) > (second?.order ?? 0), 'the newer version orders after the older');
+      });
+    } else {
+      it('reports no order: any different version is applied', async () => {
+        await ctx.put('CONF_ORDER', 'one');
+        assert.equal((await ctx.source.get('CONF_ORDER', opts()))?.order, undefined);
       });
     }
 

@@ -6,7 +6,7 @@ import {
   type AwsSecretsManagerServer,
   startAwsSecretsManagerServer,
 } from '../../src/testing/aws-secrets-manager-server.ts';
-import { clientConfigFor, getOptions, rejection, seed } from './_aws-fixture.ts';
+import { clientConfigFor, createdMs, getOptions, rejection, seed } from './_aws-fixture.ts';
 
 const NAMES = Array.from({ length: 45 }, (_, i) => `SERVICE_SECRET_${String(i).padStart(2, '0')}`);
 
@@ -30,7 +30,8 @@ describe('Source: awsSecretsManager.getMany, startup through BatchGetSecretValue
     assert.equal(server.calls.GetSecretValue, 0);
     assert.equal(got.size, NAMES.length);
     for (const name of NAMES) {
-      assert.deepEqual(got.get(name), { value: `fake-value-of-${name}`, version: versions.get(name) });
+      const version = versions.get(name) ?? '';
+      assert.deepEqual(got.get(name), { value: `fake-value-of-${name}`, version, order: createdMs(server, name, version) });
       assert.deepEqual(got.get(name), await s.get(name, getOptions()));
     }
     await s.close();

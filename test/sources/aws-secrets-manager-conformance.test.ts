@@ -6,7 +6,7 @@ import { clientConfigFor } from './_aws-fixture.ts';
 import { testSource } from './_conformance.ts';
 
 testSource('aws-secrets-manager (loopback endpoint, real SDK)', {
-  capabilities: { write: true, watch: false, sizeCap: true },
+  capabilities: { write: true, watch: false, sizeCap: true, ordered: true },
   async setup() {
     const server = await startAwsSecretsManagerServer();
     const writer = new SecretsManagerClient({ ...clientConfigFor(server), maxAttempts: 1 });

@@ -27,11 +27,12 @@ describe('Source: awsSecretsManager under the manager', () => {
   });
   after(() => server.close());
 
-  function manager() {
+  function manager(options: { orderByCreatedDate?: boolean } = {}) {
     return createKeyshift(declaration, {
       logger: false,
       minRefreshIntervalMs: 1,
       source: awsSecretsManager({
+        ...options,
         clientConfig: clientConfigFor(server),
         select: (name) => {
           const jsonKey = RDS_FIELDS[name];
@@ -41,8 +42,8 @@ describe('Source: awsSecretsManager under the manager', () => {
     });
   }
 
-  it('loads typed values at ready(), then serves a rotation and a rollback on refresh', async () => {
-    const ks = manager();
+  it('loads typed values at ready(), then serves a rotation and, with orderByCreatedDate off, a stage-move rollback on refresh', async () => {
+    const ks = manager({ orderByCreatedDate: false });
     await ks.ready();
     assert.equal(ks.get('CHANGENOW_API_KEY').reveal(), 'fake-changenow-key-1');
     assert.equal(ks.get('DB_PORT'), 5432);
@@ -66,6 +67,32 @@ describe('Source: awsSecretsManager under the manager', () => {
     const [rolledBack] = await ks.refresh('CHANGENOW_API_KEY');
     assert.equal(rolledBack?.version, before);
     assert.equal(ks.get('CHANGENOW_API_KEY').reveal(), 'fake-changenow-key-1');
+    await ks.close();
+  });
+
+  it('by default never serves an older version: a stage moved back is counted out-of-order, a rollback written as a new version is served', async () => {
+    seed(server, 'ORDERED_KEY', 'fake-ordered-key-1');
+    const ks = createKeyshift(defineSecrets({ ORDERED_KEY: { type: t.string(), category: 'api-key' } }), {
+      logger: false,
+      minRefreshIntervalMs: 1,
+      source: awsSecretsManager({ clientConfig: clientConfigFor(server) }),
+    });
+    const older: string[] = [];
+    ks.on('out-of-order', (e) => older.push(`${e.version}<${e.servedVersion}`));
+    await ks.ready();
+    const v1 = ks.status().entries[0]?.version;
+    const v2 = String(server.direct('PutSecretValue', { SecretId: 'ORDERED_KEY', SecretString: 'fake-ordered-key-2' }).VersionId);
+    await ks.refresh('ORDERED_KEY');
+    assert.equal(ks.get('ORDERED_KEY').reveal(), 'fake-ordered-key-2');
+    server.direct('UpdateSecretVersionStage', { SecretId: 'ORDERED_KEY', VersionStage: 'AWSCURRENT', MoveToVersionId: v1, RemoveFromVersionId: v2 });
+    const [moved] = await ks.refresh('ORDERED_KEY');
+    assert.deepEqual({ changed: moved?.changed, version: moved?.version }, { changed: false, version: v2 });
+    assert.equal(ks.get('ORDERED_KEY').reveal(), 'fake-ordered-key-2', 'an older creation date is not served');
+    assert.deepEqual(older, [`${v1}<${v2}`]);
+    const v3 = String(server.direct('PutSecretValue', { SecretId: 'ORDERED_KEY', SecretString: 'fake-ordered-key-1' }).VersionId);
+    const [rolledBack] = await ks.refresh('ORDERED_KEY');
+    assert.equal(rolledBack?.version, v3);
+    assert.equal(ks.get('ORDERED_KEY').reveal(), 'fake-ordered-key-1', 'the old value, written as a new version, is served');
     await ks.close();
   });
 

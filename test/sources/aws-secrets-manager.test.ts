@@ -6,7 +6,7 @@ import {
   type AwsSecretsManagerServer,
   startAwsSecretsManagerServer,
 } from '../../src/testing/aws-secrets-manager-server.ts';
-import { clientConfigFor, everythingShown, getOptions, rejection, seed, toBase64 } from './_aws-fixture.ts';
+import { clientConfigFor, createdMs, everythingShown, getOptions, rejection, seed, toBase64 } from './_aws-fixture.ts';
 
 const RDS_SECRET = JSON.stringify({
   engine: 'postgres',
@@ -52,6 +52,7 @@ describe('Source: awsSecretsManager, reads through the real SDK', () => {
     assert.deepEqual(await s.get('CHANGENOW_API_KEY', getOptions()), {
       value: 'fake-changenow-key-1',
       version: api.versionId,
+      order: createdMs(server, 'CHANGENOW_API_KEY', api.versionId),
     });
     await s.close();
   });
@@ -71,14 +72,18 @@ describe('Source: awsSecretsManager, reads through the real SDK', () => {
       await s.close();
       return got;
     };
-    assert.deepEqual(await read({}), { value: 'fake-telegram-token-v2', version: rotated.v2 });
-    assert.deepEqual(await read({ versionStage: 'AWSCURRENT' }), { value: 'fake-telegram-token-v2', version: rotated.v2 });
-    assert.deepEqual(await read({ versionStage: 'AWSPREVIOUS' }), { value: 'fake-telegram-token-v1', version: rotated.v1 });
+    const order = (v: string) => createdMs(server, 'TELEGRAM_BOT_API_TOKEN', v);
+    assert.deepEqual(await read({}), { value: 'fake-telegram-token-v2', version: rotated.v2, order: order(rotated.v2) });
+    assert.deepEqual(await read({ versionStage: 'AWSCURRENT' }), { value: 'fake-telegram-token-v2', version: rotated.v2, order: order(rotated.v2) });
+    assert.deepEqual(await read({ versionStage: 'AWSPREVIOUS' }), { value: 'fake-telegram-token-v1', version: rotated.v1, order: order(rotated.v1) });
     assert.deepEqual(await read({ versionStage: 'AWSPENDING' }), {
       value: 'fake-telegram-token-v3',
       version: rotated.pending,
+      order: order(rotated.pending),
     });
-    assert.deepEqual(await read({ versionId: rotated.v1 }), { value: 'fake-telegram-token-v1', version: rotated.v1 });
+    assert.ok(order(rotated.v1) < order(rotated.v2) && order(rotated.v2) < order(rotated.pending), 'versions order by creation');
+    assert.deepEqual(await read({ versionId: rotated.v1 }), { value: 'fake-telegram-token-v1', version: rotated.v1 }, 'a pinned version needs no order');
+    assert.deepEqual(await read({ orderByCreatedDate: false }), { value: 'fake-telegram-token-v2', version: rotated.v2 }, 'ordering turned off');
   });
 
   it('serves a stage move (a rollback) on the next read', async () => {
@@ -93,7 +98,7 @@ describe('Source: awsSecretsManager, reads through the real SDK', () => {
       MoveToVersionId: v1,
       RemoveFromVersionId: v2,
     });
-    assert.deepEqual(await s.get(id, getOptions()), { value: 'fake-rollback-v1', version: v1 });
+    assert.deepEqual(await s.get(id, getOptions()), { value: 'fake-rollback-v1', version: v1, order: createdMs(server, id, v1) });
     await s.close();
   });
 

@@ -7,11 +7,12 @@ import { createKeyshift, defineSecrets, ErrorCodes, t } from '../../src/index.ts
 import { env } from '../../src/sources/env.ts';
 import { fallbackChain } from '../../src/sources/fallback-chain.ts';
 import { fileSource } from '../../src/sources/file.ts';
-import { memorySource } from '../../src/testing/index.ts';
+import { createFakeClock, memorySource } from '../../src/testing/index.ts';
+import { holdOpen } from '../_hold-open.ts';
 import { testSource } from './_conformance.ts';
 
 testSource('env', {
-  capabilities: { write: true, watch: false, sizeCap: false },
+  capabilities: { write: true, watch: false, sizeCap: false, ordered: false },
   async setup() {
     const vars: NodeJS.ProcessEnv = {};
     return { source: env({ env: vars }), put: async (n, v) => {
@@ -21,7 +22,7 @@ testSource('env', {
 });
 
 testSource('memory', {
-  capabilities: { write: true, watch: true, sizeCap: false },
+  capabilities: { write: true, watch: true, sizeCap: false, ordered: true },
   async setup() {
     const source = memorySource();
     return { source, put: async (n, v) => void source.set(n, v), teardown: async () => {} };
@@ -29,7 +30,7 @@ testSource('memory', {
 });
 
 testSource('file', {
-  capabilities: { write: true, watch: true, sizeCap: true },
+  capabilities: { write: true, watch: true, sizeCap: true, ordered: false },
   async setup() {
     const dir = await mkdtemp(join(tmpdir(), 'ks-file-'));
     return {
@@ -41,7 +42,7 @@ testSource('file', {
 });
 
 testSource('fallback-chain', {
-  capabilities: { write: true, watch: true, sizeCap: false },
+  capabilities: { write: true, watch: true, sizeCap: false, ordered: true },
   async setup() {
     const primary = memorySource();
     return { source: fallbackChain([primary, env({ env: {} })]), put: async (n, v) => void primary.set(n, v), teardown: async () => {} };
@@ -67,8 +68,7 @@ describe('Source: file', () => {
     await writeFile(join(dir, '..v2', 'API_KEY'), 'two\n');
     await symlink('..v2', join(dir, '..data_tmp'));
     await rename(join(dir, '..data_tmp'), join(dir, '..data')); // the atomic swap kubelet does
-    const keepAlive = setInterval(() => {}, 1_000); // the watcher is unref'd: hold the loop while waiting
-    await changed.finally(() => clearInterval(keepAlive));
+    await holdOpen(changed); // the watcher is unref'd
     assert.equal(ks.get('API_KEY').reveal(), 'two');
     await ks.close();
     await rm(dir, { recursive: true, force: true });
@@ -114,6 +114,81 @@ describe('Source: fallback chain (plan test 9)', () => {
     await ks.ready();
     assert.equal(ks.get('API_KEY').reveal(), 'from-env');
     assert.equal(ks.status().entries[0]?.source, 'env');
+    await ks.close();
+  });
+
+  it('never rolls back a rotation: the store served v2 and went down, the next refresh keeps v2 instead of the env value', async () => {
+    const clock = createFakeClock();
+    const store = memorySource({ values: { API_KEY: 'store-v1' } });
+    const ks = createKeyshift(defineSecrets({ API_KEY: { type: t.string(), category: 'api-key', ttlMs: 60_000 } }), {
+      source: fallbackChain([store, env({ env: { API_KEY: 'deploy-time-env' } })]),
+      clock,
+      random: () => 0.5,
+      logger: false,
+    });
+    const errors: string[] = [];
+    ks.on('error', (e) => errors.push(e.error.code));
+    await ks.ready();
+    store.set('API_KEY', 'store-v2');
+    await ks.refresh('API_KEY');
+    assert.equal(ks.get('API_KEY').reveal(), 'store-v2');
+    store.fail({ code: ErrorCodes.SOURCE_UNAVAILABLE });
+    await clock.tick(60_000); // the next TTL refresh, whatever its spread
+    assert.ok(store.totalCalls >= 3, 'the store was asked again');
+    assert.equal(ks.get('API_KEY').reveal(), 'store-v2', 'the last-known-good value, not the env value');
+    const [entry] = ks.status().entries;
+    assert.equal(entry?.source, 'memory');
+    assert.equal(entry?.stale, true);
+    assert.ok(errors.length > 0 && errors.every((c) => c === ErrorCodes.SOURCE_UNAVAILABLE), 'the outage is reported');
+    await ks.close();
+  });
+
+  it('serves env only while the store never served the entry, and hands over to the store for good once it does', async () => {
+    const store = memorySource({ values: { A: 'from-store' } });
+    store.fail({ code: ErrorCodes.SOURCE_UNAVAILABLE });
+    const chain = fallbackChain([store, env({ env: { A: 'from-env', B: 'only-env' } })]);
+    const get = (name: string) => chain.get(name, { signal: new AbortController().signal, maxBytes: 1024 });
+    assert.equal((await get('A'))?.value, 'from-env', 'start-up with the store down');
+    assert.equal((await get('A'))?.fallbackFrom?.code, ErrorCodes.SOURCE_UNAVAILABLE);
+    store.fail(undefined);
+    assert.equal((await get('A'))?.value, 'from-store');
+    store.fail({ code: ErrorCodes.SOURCE_UNAVAILABLE });
+    await assert.rejects(get('A'), { code: ErrorCodes.SOURCE_UNAVAILABLE }, 'after the store served A, its failure is the answer');
+    assert.equal((await get('B'))?.value, 'only-env', 'an entry the store never served still falls through');
+    store.fail(undefined);
+    store.delete('A');
+    assert.equal(await get('A'), undefined, 'a not-found after the store served A does not bring back env (default)');
+    assert.equal((await get('B'))?.value, 'only-env', 'the store lacks B: env serves it');
+  });
+
+  it('with notFoundFallsThrough, a not-found in the store lets env serve again; a failure still does not', async () => {
+    const store = memorySource({ values: { A: 'from-store' } });
+    const chain = fallbackChain([store, env({ env: { A: 'from-env' } })], { notFoundFallsThrough: true });
+    const get = (name: string) => chain.get(name, { signal: new AbortController().signal, maxBytes: 1024 });
+    assert.equal((await get('A'))?.value, 'from-store');
+    store.delete('A');
+    assert.equal((await get('A'))?.value, 'from-env');
+    store.fail({ code: ErrorCodes.SOURCE_UNAVAILABLE });
+    await assert.rejects(get('A'), { code: ErrorCodes.SOURCE_UNAVAILABLE });
+  });
+
+  it('a required entry deleted from the store keeps its last-known-good value and alerts; an optional one becomes absent', async () => {
+    const clock = createFakeClock();
+    const store = memorySource({ values: { A: 'store-a', B: 'store-b' } });
+    const ks = createKeyshift(defineSecrets({ A: { type: t.string() }, B: { type: t.string(), optional: true } }), {
+      source: fallbackChain([store, env({ env: { A: 'env-a', B: 'env-b' } })]),
+      clock,
+      random: () => 0.5,
+      logger: false,
+    });
+    await ks.ready();
+    store.delete('A');
+    store.delete('B');
+    const [a, b] = await ks.refresh(['A', 'B']);
+    assert.equal(a?.outcome, 'not-found');
+    assert.equal(ks.get('A'), 'store-a');
+    assert.equal(b?.outcome, 'changed');
+    assert.equal(ks.get('B'), null);
     await ks.close();
   });
 

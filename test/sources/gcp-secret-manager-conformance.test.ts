@@ -11,7 +11,7 @@ import { testSource } from './_conformance.ts';
 const TOKEN = 'conformance-push-token-0123456789';
 
 testSource('gcp-secret-manager (emulator, push)', {
-  capabilities: { write: true, watch: true, sizeCap: true },
+  capabilities: { write: true, watch: true, sizeCap: true, ordered: true },
   async setup() {
     const f = await startFixture();
     const source = gcpSecretManager({ project: PROJECT, clientOptions: f.emulator.clientOptions() });

@@ -22,7 +22,7 @@ function revealedJson(value: Uint8Array): { value: string } | { valueBase64: str
 export const get = defineCommand({
   name: 'get',
   summary: 'show a version of a secret (redacted unless --reveal)',
-  usage: 'keyshift get NAME [--version V] [--reveal] [--store DIR] [--json]',
+  usage: 'keyshift get NAME [--version V] [--reveal] [--store DIR|gcp://PROJECT|aws://REGION] [--endpoint E] [--json]',
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(
       'get',
@@ -30,7 +30,7 @@ export const get = defineCommand({
       { ...STORE_OPTIONS, version: { type: 'string', default: 'latest' }, reveal: { type: 'boolean', default: false } },
       ['NAME'],
     );
-    const result = await withCliStore(values.store, io, false, (store) => store.access(positionals[0]!, values.version));
+    const result = await withCliStore(values, io, false, (store) => store.access(positionals[0]!, values.version));
     try {
       if (values.json) {
         const shown = values.reveal ? revealedJson(result.value) : { value: REDACTED };

@@ -10,7 +10,7 @@ import { withCliStore } from '../_store.ts';
 export const put = defineCommand({
   name: 'put',
   summary: 'store a new version of a secret, read from stdin',
-  usage: 'keyshift put NAME [--if-latest N] [--store DIR] [--json]  < value',
+  usage: 'keyshift put NAME [--if-latest N] [--store DIR|gcp://PROJECT|aws://REGION] [--endpoint E] [--json]  < value',
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(
       'put',
@@ -26,7 +26,7 @@ export const put = defineCommand({
     const value = await readValueFromStdin(io, DEFAULT_MAX_VALUE_BYTES);
     try {
       const options = ifLatestText === undefined ? {} : { ifLatest: Number(ifLatestText) };
-      const added = await withCliStore(values.store, io, true, (store) => store.put(positionals[0]!, value, options));
+      const added = await withCliStore(values, io, true, (store) => store.put(positionals[0]!, value, options));
       if (values.json) writeJson(io, added);
       else io.stdout.write(`${added.name}: version ${added.version} added\n`);
       return ExitCode.OK;

@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { LocalStore } from '../../local-store/store.ts';
+import { loadOptionalPeer } from '../../_optional-peer.ts';
+import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import { copyVersion } from '../../rotation/staged/rotators/copy-version.ts';
 import { pgPassword } from '../../rotation/staged/rotators/pg-password.ts';
 import { randomSecret } from '../../rotation/staged/rotators/random-secret.ts';
 import {
   createRotationRunner,
   type RotationResult,
+  type RotationStore,
   type Rotator,
   readLastRotation,
   readRecord,
@@ -17,7 +19,7 @@ import { STORE_OPTIONS, parseCommandArgs } from '../_args.ts';
 import { type CliIo, ExitCode, defineCommand } from '../_command.ts';
 import { UsageError } from '../_errors.ts';
 import { writeJson } from '../_output.ts';
-import { withCliStore } from '../_store.ts';
+import { type CliStore, withCliStore } from '../_store.ts';
 
 const OPTIONS = {
   ...STORE_OPTIONS,
@@ -63,7 +65,7 @@ function count(text: string | undefined, option: string): number | undefined {
 
 /** The admin connection and test login of `--rotator pg` come from pg's environment (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE). */
 async function pgRotator(values: Values, io: CliIo): Promise<{ rotator: Rotator; close(): Promise<void> }> {
-  const pg = (await import('pg')).default;
+  const pg = (await loadOptionalPeer('pg', 'keyshift rotate --rotator pg', () => import('pg'))).default;
   const env = io.env;
   const connection = { ...(env.PGHOST ? { host: env.PGHOST } : {}), ...(env.PGPORT ? { port: Number(env.PGPORT) } : {}), ...(env.PGDATABASE ? { database: env.PGDATABASE } : {}) };
   const admin = new pg.Pool({ ...connection, user: env.PGUSER, password: env.PGPASSWORD, max: 1 });
@@ -121,7 +123,7 @@ function describe(result: RotationResult): string {
   }
 }
 
-async function showStatus(store: LocalStore, name: string, io: CliIo, json: boolean): Promise<number> {
+async function showStatus(store: RotationStore, name: string, io: CliIo, json: boolean): Promise<number> {
   const info = await store.getSecret(name);
   const record = await readRecord(store, name);
   const state = record && readState(record);
@@ -140,7 +142,7 @@ async function showStatus(store: LocalStore, name: string, io: CliIo, json: bool
  * with): keyshift never guesses how a first value is made, because a random value in
  * place of a provider's API key or a database password would break every call.
  */
-async function recordedKind(store: LocalStore, name: string): Promise<string> {
+async function recordedKind(store: RotationStore, name: string): Promise<string> {
   refuseNeverRotated(name);
   const record = await readRecord(store, name);
   const recorded = record && (readState(record)?.rotator ?? readLastRotation(record)?.rotator);
@@ -151,12 +153,23 @@ async function recordedKind(store: LocalStore, name: string): Promise<string> {
   throw new UsageError(`${name} is rotated by a ${recorded} rotator: give --rotator (hook or pg) with its options again`);
 }
 
+/** The store's staged-rotation store; AWS Secrets Manager has none (its rotation is its staging labels). */
+function rotationOf(store: CliStore): RotationStore {
+  if (store.rotation === undefined) {
+    throw new KeyshiftError(
+      ErrorCodes.ROTATION_REFUSED,
+      `keyshift rotate does not run on ${store.where} yet: AWS Secrets Manager rotates through its own staging labels (AWSPENDING, AWSCURRENT, AWSPREVIOUS) and a rotation Lambda`,
+    );
+  }
+  return store.rotation;
+}
+
 /** `keyshift rotate NAME`: runs (or resumes) a staged rotation by hand. */
 export const rotate = defineCommand({
   name: 'rotate',
   summary: 'rotate a secret in stages (create, set, test, finish), resume a failed rotation, or roll back',
   usage: [
-    'keyshift rotate NAME [--rotator random|hook|pg] [--if-latest N] [--store DIR] [--json]   (--rotator: required the first time)',
+    'keyshift rotate NAME [--rotator random|hook|pg] [--if-latest N] [--store DIR|gcp://PROJECT] [--endpoint E] [--json]   (--rotator: required the first time)',
     '  random: [--length N] [--alphabet base64url|alphanumeric|hex|CHARS] [--prefix P]',
     '  hook:   --hook FILE (a module exporting a rotator)',
     '  pg:     --role ROLE | --roles A,B --user-secret NAME (admin connection from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE)',
@@ -166,9 +179,9 @@ export const rotate = defineCommand({
   async run(args, io) {
     const { values, positionals } = parseCommandArgs('rotate', args, OPTIONS, ['NAME']);
     const name = positionals[0]!;
-    if (values.status) return withCliStore(values.store, io, false, (store) => showStatus(store, name, io, values.json));
+    if (values.status) return withCliStore(values, io, false, (store) => showStatus(rotationOf(store), name, io, values.json));
     if (values.abandon) {
-      const dropped = await withCliStore(values.store, io, false, (store) => createRotationRunner({ store, logger: false }).abandon(name));
+      const dropped = await withCliStore(values, io, false, (store) => createRotationRunner({ store: rotationOf(store), logger: false }).abandon(name));
       if (values.json) writeJson(io, { name, abandoned: dropped ?? null });
       else io.stdout.write(dropped ? `${name}: rotation ${dropped.id} (stage ${dropped.stage}) abandoned; the current version stays\n` : `${name}: no rotation under way\n`);
       return ExitCode.OK;
@@ -178,7 +191,8 @@ export const rotate = defineCommand({
     let chosen = values.rollback || values.rotator !== undefined ? await chooseRotator(values, io) : undefined;
     try {
       // By hand, the secret and the store must exist: a mistyped name or --store exits 3 instead of making a new one.
-      const result = await withCliStore(values.store, io, false, async (store) => {
+      const result = await withCliStore(values, io, false, async (cliStore) => {
+        const store = rotationOf(cliStore);
         await store.getSecret(name);
         chosen ??= await chooseRotator({ ...values, rotator: await recordedKind(store, name) }, io);
         return createRotationRunner({ store, logger: false }).run(name, chosen.rotator, ifLatest === undefined ? {} : { ifLatest }, io.signal);

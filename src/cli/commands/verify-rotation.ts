@@ -54,7 +54,7 @@ export const verifyRotationCommand = defineCommand({
   name: 'verify-rotation',
   summary: 'put a new version and measure how long each instance takes to serve it',
   usage:
-    'keyshift verify-rotation --entry NAME --instances URL1,URL2 [--token T] [--deadline-ms N] [--poll-ms N] [--stdin] [--store DIR] [--json]\n' +
+    'keyshift verify-rotation --entry NAME --instances URL1,URL2 [--token T] [--deadline-ms N] [--poll-ms N] [--stdin] [--store DIR|gcp://PROJECT|aws://REGION] [--endpoint E] [--json]\n' +
     '  the admin token: --token, else $KEYSHIFT_ADMIN_TOKEN (kept out of ps); the value: stdin with --stdin, else 32 random bytes (base64url)',
   async run(args, io) {
     const { values } = parseCommandArgs(
@@ -86,7 +86,7 @@ export const verifyRotationCommand = defineCommand({
         instances,
         ...(deadlineMs === undefined ? {} : { deadlineMs }),
         ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
-        put: async () => String((await withCliStore(values.store, io, true, (store) => store.put(entry, value))).version),
+        put: async () => String((await withCliStore(values, io, true, (store) => store.put(entry, value))).version),
         async fetchStatus(url, signal) {
           const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal });
           if (!response.ok) {

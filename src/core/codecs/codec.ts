@@ -10,11 +10,24 @@ export interface Codec<T> {
   display?(value: T): string | undefined;
 }
 
-/** A value failed its type. `reason` is value-free by construction. */
+/**
+ * A value failed its type. keyshift screens every reason before it reaches a message
+ * (src/core/_screen.ts): a reason that repeats part of the value is withheld. `context`
+ * is an optional value-free prefix (such as "failed validation at $.key#2") that is kept
+ * when the rest is withheld; `reason` is the whole text, `context: detail`.
+ */
 export class CodecError extends Error {
-  constructor(readonly reason: string) {
+  readonly reason: string;
+  readonly detail: string;
+  readonly context: string | undefined;
+
+  constructor(detail: string, context?: string) {
+    const reason = context === undefined ? detail : `${context}: ${detail}`;
     super(reason);
     this.name = 'CodecError';
+    this.reason = reason;
+    this.detail = detail;
+    this.context = context;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { formsOf, screenReason } from '../_screen.ts';
 import { type Codec, CodecError } from './codec.ts';
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -11,45 +12,49 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Every text and number leaf of a decoded value (what an issue message must not repeat). */
-function leaves(value: unknown, out: string[] = [], depth = 0): string[] {
-  if (typeof value === 'string') out.push(value);
-  else if (typeof value === 'number' || typeof value === 'bigint') out.push(String(value));
-  else if (typeof value === 'object' && value !== null && depth < 32) {
-    for (const [key, child] of Object.entries(value)) {
-      out.push(key);
-      leaves(child, out, depth + 1);
+/** One issue path segment as Standard Schema gives it. */
+type Segment = PropertyKey | { readonly key: PropertyKey };
+
+/**
+ * An issue path by position, never by name (a key can be the secret: a map from API
+ * key to tenant): `$` is the value, `[i]` an element of an array, `.key#n` the n-th key
+ * of an object (1-based, in the order Object.keys lists them), `.key#?` a key the value
+ * does not have.
+ */
+export function pathByPosition(path: readonly Segment[] | undefined, value: unknown): string {
+  let out = '$';
+  let at: unknown = value;
+  for (const segment of path ?? []) {
+    const key = typeof segment === 'object' && segment !== null ? segment.key : segment;
+    if (Array.isArray(at) && (typeof key === 'number' || (typeof key === 'string' && /^(0|[1-9][0-9]*)$/.test(key)))) {
+      out += `[${Number(key)}]`;
+      at = at[Number(key)];
+    } else if (typeof at === 'object' && at !== null && typeof key !== 'symbol') {
+      const index = Object.keys(at).indexOf(String(key));
+      out += index === -1 ? '.key#?' : `.key#${index + 1}`;
+      at = index === -1 ? undefined : (at as Record<string, unknown>)[String(key)];
+    } else {
+      out += '.key#?';
+      at = undefined;
     }
   }
   return out;
 }
 
-const WINDOW = 8;
-
-/** True when `message` repeats a leaf of 4+ characters, or any 8 characters in a row of one (F4: valibot echoes the input). */
-function echoes(message: string, value: unknown): boolean {
-  for (const leaf of leaves(value)) {
-    if (leaf.length >= 4 && message.includes(leaf)) return true;
-    for (let i = 0; i + WINDOW <= leaf.length; i++) if (message.includes(leaf.slice(i, i + WINDOW))) return true;
-  }
-  return false;
-}
-
 /**
  * Runs a Standard Schema validator (zod, valibot, arktype...) synchronously and returns
- * its output, or throws a CodecError built from the first issue's path and message. A
- * message that repeats part of the value (some validators echo what they received) is
- * withheld: the reason keeps the path only.
+ * its output, or throws a CodecError built from the first issue: its path by position
+ * (`pathByPosition`), and its message screened against the value (src/core/_screen.ts:
+ * some validators echo what they received, in part or in another case).
  */
 export function validateWith<T>(schema: StandardSchemaV1<unknown, T>, value: unknown): T {
   const result = schema['~standard'].validate(value);
   if (result instanceof Promise) throw new CodecError('the validator is asynchronous; keyshift needs a synchronous one');
   if (result.issues) {
     const first = result.issues[0];
-    const path = first?.path?.map((p) => (typeof p === 'object' ? String(p.key) : String(p))).join('.') ?? '';
-    const message = first?.message ?? 'invalid';
-    const shown = echoes(message, value) ? "the validator's message is withheld: it repeats part of the value" : message;
-    throw new CodecError(`failed validation${path ? ` at ${path}` : ''}: ${shown}`);
+    const context = `failed validation at ${pathByPosition(first?.path, value)}`;
+    const message = typeof first?.message === 'string' && first.message !== '' ? first.message : 'invalid';
+    throw new CodecError(screenReason(message, formsOf(value)), context);
   }
   return result.value;
 }

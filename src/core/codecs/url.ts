@@ -27,7 +27,8 @@ export function url(options: UrlCodecOptions = {}): Codec<string> {
         throw new CodecError('is not an absolute URL');
       }
       if (!protocols.includes(parsed.protocol)) {
-        throw new CodecError(`scheme ${parsed.protocol} is not one of ${protocols.join(' ')}`);
+        // the scheme is never named: it can be the value itself ("sk_live_abc:..." parses as a scheme)
+        throw new CodecError(`has a scheme that is not one of ${protocols.join(' ')}`);
       }
       if (!parsed.hostname && parsed.protocol.startsWith('http')) throw new CodecError('has no host');
       if (!options.allowCredentials && (parsed.username || parsed.password)) {

@@ -134,7 +134,7 @@ class Keyring implements HmacKeyring {
     this.#static = isStatic;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger === false ? silentLogger : (options.logger ?? stderrLogger);
-    this.#events = new RotationEmitter('the HMAC keyring', this.#logger);
+    this.#events = new RotationEmitter('the HMAC keyring', this.#logger, 'keyring', { manager: host.name });
     this.#tokenTtlMs = options.tokenTtlMs ?? DEFAULT_KEYRING_TOKEN_TTL_MS;
     this.#skewMs = options.clockSkewMs ?? DEFAULT_KEYRING_CLOCK_SKEW_MS;
     this.#cooldownMs = options.unknownKidCooldownMs ?? DEFAULT_KEYRING_UNKNOWN_KID_COOLDOWN_MS;

@@ -61,6 +61,12 @@ export interface GcpRotationStoreOptions {
 
 export interface GcpRotationStore extends RotationStore {
   readonly kind: 'gcp-secret-manager';
+  /** DisableSecretVersion (for the CLI; rotations never disable). */
+  disableVersion(name: string, version: number): Promise<VersionInfo>;
+  /** EnableSecretVersion. */
+  enableVersion(name: string, version: number): Promise<VersionInfo>;
+  /** Every secret of the project, with its metadata (ListSecrets, then one ListSecretVersions each). */
+  list(): Promise<SecretInfo[]>;
   /** Closes the client this store created (not an injected one). */
   close(): Promise<void>;
 }
@@ -377,11 +383,32 @@ export function gcpRotationStore(options: GcpRotationStoreOptions = {}): GcpRota
       .sort((a, b) => a.version - b.version);
   }
 
-  async function destroyVersion(name: string, version: number): Promise<VersionInfo> {
+  /** DestroySecretVersion, DisableSecretVersion or EnableSecretVersion of one version. */
+  async function setState(name: string, version: number, method: 'Destroy' | 'Disable' | 'Enable'): Promise<VersionInfo> {
     if (!Number.isSafeInteger(version) || version < 1) throw invalid(`secret ${name}: invalid version number`, name);
     const resource = `${secretPath(name)}/versions/${version}`;
-    const [destroyed] = await run(name, 'DestroySecretVersion', resource, (sm) => sm.destroySecretVersion({ name: resource }, call));
-    return { name, version, state: stateOf(destroyed.state), createTime: isoOf(destroyed.createTime) };
+    const [changed] = await run(name, `${method}SecretVersion`, resource, (sm) =>
+      method === 'Destroy'
+        ? sm.destroySecretVersion({ name: resource }, call)
+        : method === 'Disable'
+          ? sm.disableSecretVersion({ name: resource }, call)
+          : sm.enableSecretVersion({ name: resource }, call),
+    );
+    return { name, version, state: stateOf(changed.state), createTime: isoOf(changed.createTime) };
+  }
+
+  const destroyVersion = (name: string, version: number): Promise<VersionInfo> => setState(name, version, 'Destroy');
+
+  /** ListSecrets, then each secret's metadata (as getSecret): for the CLI's `list`, not a hot path. */
+  async function list(): Promise<SecretInfo[]> {
+    const parent = `projects/${project}`;
+    const [secrets] = await run('', 'ListSecrets', parent, (sm) => sm.listSecrets({ parent }, call));
+    const infos: SecretInfo[] = [];
+    for (const secret of secrets) {
+      const name = String(secret.name ?? '').split('/').pop() ?? '';
+      if (SECRET_ID.test(name)) infos.push(infoOf(name, secret, await latestOf(name)));
+    }
+    return infos.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   return {
@@ -393,6 +420,9 @@ export function gcpRotationStore(options: GcpRotationStoreOptions = {}): GcpRota
     access,
     versions,
     destroyVersion,
+    disableVersion: (name, version) => setState(name, version, 'Disable'),
+    enableVersion: (name, version) => setState(name, version, 'Enable'),
+    list,
     async close() {
       if (closed) return;
       closed = true;

@@ -68,7 +68,7 @@ export interface RotationRunner {
 
 export function createRotationRunner(options: RotationRunnerOptions): RotationRunner {
   const logger = options.logger === false ? silentLogger : (options.logger ?? stderrLogger);
-  const events = new RotationEmitter<RotationEvents>('the rotation runner', logger);
+  const events = new RotationEmitter<RotationEvents>('the rotation runner', logger, 'rotation');
   if (options.onAlert) events.on('alert', options.onAlert);
   const now = options.now ?? Date.now;
   const leaseMs = options.leaseMs ?? DEFAULT_ROTATION_LEASE_MS;

@@ -17,6 +17,7 @@ import {
 import { systemClock } from '../../core/clock.ts';
 import { stderrLogger, silentLogger } from '../../core/logger.ts';
 import { ErrorCodes, KeyshiftError } from '../../errors.ts';
+import { secretIdOf } from '../../gcp/resource-names.ts';
 import type { SecretInfo } from '../../local-store/index.ts';
 import type { Clock, Disposer, Logger, TimerHandle } from '../../types.ts';
 import { RotationEmitter } from '../_emitter.ts';
@@ -99,14 +100,12 @@ export interface RotationScheduler {
 /** Timer ticks closer together than this are spread out (a rotation failing at once with retryMs 0 cannot spin). */
 const MIN_TICK_MS = 20;
 
-const secretIdOf = (resource: string): string | undefined => /\/secrets\/([A-Za-z0-9_-]{1,255})$/.exec(resource)?.[1];
-
 export function createRotationScheduler(options: RotationSchedulerOptions): RotationScheduler {
   const clock = options.clock ?? systemClock;
   const logger = options.logger === false ? silentLogger : (options.logger ?? stderrLogger);
   const checkMs = options.checkIntervalMs ?? DEFAULT_ROTATION_CHECK_INTERVAL_MS;
   const retryMs = options.retryMs ?? DEFAULT_ROTATION_RETRY_MS;
-  const events = new RotationEmitter<RotationSchedulerEvents>('the rotation scheduler', logger);
+  const events = new RotationEmitter<RotationSchedulerEvents>('the rotation scheduler', logger, 'scheduler');
   const runner = createRotationRunner({
     store: options.store,
     logger,
@@ -115,7 +114,7 @@ export function createRotationScheduler(options: RotationSchedulerOptions): Rota
     ...(options.onAlert === undefined ? {} : { onAlert: options.onAlert }),
   });
   for (const event of ['stage', 'finished', 'failed', 'alert'] as const) {
-    runner.on(event, (payload) => events.emit(event, payload as never));
+    runner.on(event, (payload) => events.deliver(event, payload as never)); // the runner publishes these on keyshift:rotation:*
   }
   const byName = new Map<string, ScheduledRotation>();
   for (const entry of options.rotations) {

@@ -11,7 +11,7 @@ export interface AwsCallContext {
   readonly entry: string | undefined;
   /** The SecretId sent, or a description of a batch ("20 secrets"). */
   readonly secretId: string;
-  readonly operation: 'GetSecretValue' | 'BatchGetSecretValue';
+  readonly operation: string;
   readonly signal: AbortSignal;
 }
 

@@ -1,0 +1,146 @@
+/**
+ * Issue 12 section 3: the three ways a value leaked into a rejection's message (a JSON
+ * object key in a validator's issue path, a URL whose scheme is the value, a validator
+ * echoing the value in another case or in part), each checked on all six surfaces a
+ * rejection reaches: the default logger (stderr), the `rejected` event, its diagnostics
+ * channel, status().lastError, GET /admin/status with its alert reason, and the error
+ * ready() throws.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { z } from 'zod';
+import { createAdminHandler } from '../../src/admin/index.ts';
+import { WITHHELD } from '../../src/core/_screen.ts';
+import { channels } from '../../src/core/diagnostics.ts';
+import { type Codec, createKeyshift, defineSecrets, t } from '../../src/index.ts';
+import { createFakeClock, flush, memorySource } from '../../src/testing/index.ts';
+import { Capture, type Canary, everythingOf, makeCanary } from './_canary.ts';
+
+/** Passes "ok"; fails anything else with whatever `say` makes of it (some validators echo their input). */
+function echoing(say: (input: string) => string): StandardSchemaV1<string, string> {
+  return {
+    '~standard': {
+      version: 1,
+      vendor: 'echo-test',
+      validate: (input: unknown) => (input === 'ok' ? { value: 'ok' } : { issues: [{ message: say(String(input)) }] }),
+    },
+  };
+}
+
+interface Case {
+  name: string;
+  type: Codec<unknown>;
+  validate?: StandardSchemaV1<never, never>;
+  good: string;
+  bad: (c: Canary) => string;
+  /** What the screened reason must say (value-free). */
+  reason: RegExp;
+}
+
+const TOKEN = 'redaction-admin-token-0123456789abcdef';
+
+const cases: Case[] = [
+  {
+    name: 'a JSON secret whose value is an object key (zod record)',
+    type: t.json(z.record(z.string(), z.number())),
+    good: '{"tenant":1}',
+    bad: (c) => JSON.stringify({ tenant: 1, [c.value]: 'not a number' }),
+    reason: /failed validation at \$\.key#2: /,
+  },
+  {
+    name: 'a URL whose scheme is the value',
+    type: t.url(),
+    good: 'https://upstream.example.test/',
+    bad: (c) => `${c.value}://upstream.example.test/`,
+    reason: /has a scheme that is not one of https: http:|withheld/,
+  },
+  {
+    name: 'a validator echoing the value in upper case',
+    type: t.string(),
+    validate: echoing((input) => `expected ok, got ${input.toUpperCase()}`) as never,
+    good: 'ok',
+    bad: (c) => c.value,
+    reason: new RegExp(WITHHELD),
+  },
+  {
+    name: 'a validator echoing part of the value',
+    type: t.string(),
+    validate: echoing((input) => `expected ok, got something starting with ${input.slice(0, 10)}`) as never,
+    good: 'ok',
+    bad: (c) => c.value,
+    reason: new RegExp(WITHHELD),
+  },
+];
+
+describe('Issue 12.3: a rejection reason never carries the value, on any surface', () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      // a scheme must be letters, digits, + - . and start with a letter: a hex canary is one
+      const canary = makeCanary('x', c.name.includes('scheme') ? 'hex' : 'base64url');
+      const capture = new Capture();
+      const declaration = defineSecrets({ VALUE: { type: c.type, ...(c.validate ? { validate: c.validate } : {}), category: 'api-key' } });
+      const seen = new Set<string>();
+      try {
+        // 1. the error ready() throws, with the bad value there from the start (default logger: stderr)
+        const first = createKeyshift(declaration, { source: memorySource({ values: { VALUE: c.bad(canary) } }), name: 'at-start' });
+        capture.events(first as never, 'at-start');
+        await first.ready().then(
+          () => assert.fail('ready() resolved with a bad value'),
+          (error: unknown) => {
+            capture.error('ready', error);
+            assert.match(everythingOf(error), c.reason);
+            seen.add('ready');
+          },
+        );
+        await first.close();
+
+        // 2. a bad version while a good one is served: logger, event, channel, status, admin
+        const clock = createFakeClock();
+        const source = memorySource({ values: { VALUE: c.good } });
+        const ks = createKeyshift(declaration, { source, clock, name: 'running' });
+        capture.events(ks as never, 'running');
+        ks.on('rejected', (e) => {
+          assert.match(e.reason, c.reason);
+          seen.add('event');
+        });
+        await ks.ready();
+        const handler = await createAdminHandler({
+          managers: ks,
+          token: TOKEN,
+          clock,
+          auditLog: () => {},
+          alerts: { logger: capture.logger('alerts'), onAlert: (alert) => capture.add('alert', JSON.stringify(alert)) },
+        });
+        try {
+          source.set('VALUE', c.bad(canary));
+          await clock.tick(1_100);
+          await ks.refresh('VALUE');
+          await flush();
+          const status = JSON.stringify(ks.status());
+          capture.add('status()', status);
+          assert.match(status, /"lastError":\{[^}]*"code":"KS_ERR_VALUE_REJECTED"/);
+          seen.add('status');
+          const res = await handler(new Request('http://admin.test/admin/status', { headers: { authorization: `Bearer ${TOKEN}` } }), { clientAddress: '10.0.0.1' });
+          const page = await res.text();
+          capture.add('GET /admin/status', page);
+          assert.match(page, /KS_ERR_VALUE_REJECTED/);
+          assert.match(page, /was rejected/, 'the alert with its reason is on the status page');
+          seen.add('admin');
+          await handler.alerts.idle();
+        } finally {
+          await handler.close();
+          await ks.close();
+        }
+      } finally {
+        capture.stop();
+      }
+      const places = Object.keys(capture.summary());
+      for (const place of ['stderr', 'thrown ready', 'running.rejected', `channel ${channels.rejected.name as string}`, 'status()', 'GET /admin/status', 'alert']) {
+        assert.ok(places.some((p) => p.startsWith(place)), `nothing reached ${place} (saw ${places.join(', ')})`);
+      }
+      assert.deepEqual([...seen].sort(), ['admin', 'event', 'ready', 'status']);
+      assert.deepEqual(capture.leaks([canary]), {});
+    });
+  }
+});
