@@ -5,6 +5,7 @@ import { disable } from './disable.ts';
 import { doctor } from './doctor.ts';
 import { emulator } from './emulator.ts';
 import { enable } from './enable.ts';
+import { fleet } from './fleet.ts';
 import { get } from './get.ts';
 import { init } from './init.ts';
 import { inventory } from './inventory.ts';
@@ -35,6 +36,7 @@ export const commands: Command[] = [
   emulator,
   serve,
   verifyRotationCommand,
+  fleet,
   rotate,
   agent,
   run,
