@@ -6,6 +6,7 @@ import { emulator } from './emulator.ts';
 import { enable } from './enable.ts';
 import { get } from './get.ts';
 import { inventory } from './inventory.ts';
+import { keyringMigrate } from './keyring-migrate.ts';
 import { list } from './list.ts';
 import { put } from './put.ts';
 import { rotate } from './rotate.ts';
@@ -32,4 +33,5 @@ export const commands: Command[] = [
   serve,
   verifyRotationCommand,
   rotate,
+  keyringMigrate,
 ];
