@@ -31,7 +31,7 @@ const env = {
 };
 const r = spawnSync(
   process.execPath,
-  ['--test', '--test-concurrency=2', '--test-timeout=180000', '--test-reporter=spec', ...files],
+  ['--test', '--test-concurrency=2', '--test-timeout=420000', '--test-reporter=spec', ...files],
   { stdio: 'inherit', env },
 );
 let status = r.status ?? 1;
