@@ -19,28 +19,40 @@ interface UsageShape {
   positionals: string[];
 }
 
-/** Reads the options and positionals a usage line declares: `keyshift get NAME [--version V] [--reveal]`. */
-function shapeOf(usage: string): UsageShape {
-  const tokens = usage
-    .split('\n')[0]!
+/** The words of a usage line, without brackets, parentheses and `|`, and without a leading `keyshift CMD`. */
+function wordsOf(line: string): string[] {
+  const words = line
     .replace(/[[\]()]/g, ' ')
     .split(/\s+/)
-    .filter((t) => t !== '')
-    .slice(2);
+    .filter((t) => t !== '' && t !== '|');
+  return words[0] === 'keyshift' ? words.slice(2) : words;
+}
+
+/**
+ * Reads the options and positionals a usage declares: `keyshift get NAME [--version V]
+ * [--reveal]`. Options on every line (rotate lists its rotators' options below the
+ * first), positionals from the first line only (the rest is prose in parentheses).
+ */
+function shapeOf(usage: string): UsageShape {
   const options = new Map<string, string | undefined>(ALWAYS.map((o) => [o, undefined]));
   const positionals: string[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!;
-    const next = tokens[i + 1];
-    if (token.startsWith('-')) {
-      const [flag, inline] = token.split('=', 2) as [string, string | undefined];
-      if (inline !== undefined) options.set(flag, /^[A-Z]/.test(inline) ? inline : 'VALUE');
-      else if (next !== undefined && !next.startsWith('-')) {
-        options.set(flag, /^[A-Z]/.test(next) ? next.replace(/[^A-Za-z0-9_].*$/, '') : 'VALUE');
-        i++;
-      } else options.set(flag, options.get(flag));
-    } else if (/^[A-Z][A-Z0-9_]*$/.test(token)) positionals.push(token);
-  }
+  usage.split('\n').forEach((line, index) => {
+    const tokens = wordsOf(line);
+    let before = true;
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i]!;
+      const next = tokens[i + 1];
+      if (/^--?[A-Za-z]/.test(token)) {
+        before = false;
+        const [flag, inline] = token.split('=', 2) as [string, string | undefined];
+        if (inline !== undefined) options.set(flag, /^[A-Z]/.test(inline) ? inline : 'VALUE');
+        else if (next !== undefined && !next.startsWith('-')) {
+          options.set(flag, /^[A-Z]/.test(next) ? next.replace(/[^A-Za-z0-9_].*$/, '') : 'VALUE');
+          i++;
+        } else if (!options.has(flag)) options.set(flag, undefined);
+      } else if (index === 0 && before && /^[A-Z][A-Z0-9_]*$/.test(token)) positionals.push(token);
+    }
+  });
   if (usage.includes('--store DIR')) options.set('--store', 'DIR');
   return { options, positionals };
 }

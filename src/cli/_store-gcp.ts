@@ -8,13 +8,14 @@ import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { type GcpClientOptions, newSecretManagerClient } from '../gcp/client.ts';
 import { gcpRotationStore } from '../rotation/staged/gcp-rotation-store.ts';
+import { loadOptionalPeer } from '../_optional-peer.ts';
 import { UsageError } from './_errors.ts';
-import type { CliStore } from './_store.ts';
+import type { CliStore } from './_cli-store.ts';
 
 async function emulatorOptions(endpoint: string, project: string): Promise<GcpClientOptions> {
   const match = /^([^:/\s]+|\[[0-9a-fA-F:]+\]):([0-9]{1,5})$/.exec(endpoint);
   if (match === null) throw new UsageError('a Secret Manager endpoint is HOST:PORT (plaintext, an emulator)');
-  const grpc = await import('@grpc/grpc-js');
+  const grpc = await loadOptionalPeer('@grpc/grpc-js', 'a --store gcp:// with --endpoint (an emulator)', () => import('@grpc/grpc-js'));
   // projectId given: the client never probes the metadata server for one.
   return { apiEndpoint: match[1]!, port: Number(match[2]), sslCreds: grpc.credentials.createInsecure(), universeDomain: 'googleapis.com', projectId: project };
 }

@@ -13,9 +13,11 @@
  *   a validator that prints a prefix, a suffix or a case-changed copy. A run counts only
  *   when it holds a letter or a digit (so JSON punctuation and indentation such as
  *   `", "` do not withhold every message), unless the form has no letter or digit at all;
- * - a form shorter than ECHO_MIN is withheld only as a whole word (not glued to a letter,
- *   digit or `_` on either side), ignoring case: a value "ab" withholds "got ab" but
- *   not "table"; looking for two-letter runs would withhold every message.
+ * - a whole value shorter than ECHO_MIN is withheld only as a whole word (not glued to
+ *   a letter, digit or `_` on either side), ignoring case: a value "ab" withholds
+ *   "got ab" but not "table"; looking for two-letter runs would withhold every message.
+ *   Inside JSON, keys and leaves shorter than ECHO_MIN are not screened (see formsOf),
+ *   nor is a short value without a letter or digit.
  * A message that is withheld is replaced as a whole, never masked in part: masking
  * leaves the characters between matches, which can be most of a slightly altered value.
  * The price is false positives: a value "10000" withholds "above the maximum of 1000".
@@ -28,19 +30,27 @@ const ALNUM = /[\p{L}\p{N}]/u;
 const WORD = /[\p{L}\p{N}_]/u;
 const MAX_FORMS = 10_000;
 
-/** The text forms of a value: itself, or every key and leaf of a parsed object or array (depth-bounded); other objects by their text. */
+/**
+ * The text forms of a value: itself, or every key and leaf of a parsed object or array
+ * (depth-bounded), other objects by their text. Inside an object or array, keys and
+ * leaves shorter than ECHO_MIN are left out: a small number or a short word there says
+ * next to nothing, and screening them would withhold every bound ("at least 0").
+ */
 export function formsOf(value: unknown, out: string[] = [], depth = 0): string[] {
+  const add = (text: string): void => {
+    if (depth === 0 || [...text].length >= ECHO_MIN) out.push(text);
+  };
   if (out.length >= MAX_FORMS) return out;
-  if (typeof value === 'string') out.push(value);
-  else if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') out.push(String(value));
+  if (typeof value === 'string') add(value);
+  else if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') add(String(value));
   else if (typeof value === 'object' && value !== null && depth < 32) {
     const proto: unknown = Object.getPrototypeOf(value);
     if (Array.isArray(value) || proto === Object.prototype || proto === null) {
       for (const [key, child] of Object.entries(value)) {
-        if (!Array.isArray(value)) out.push(key);
+        if (!Array.isArray(value) && [...key].length >= ECHO_MIN) out.push(key);
         formsOf(child, out, depth + 1);
       }
-    } else if (!(value instanceof Uint8Array)) out.push(String(value)); // a decimal, a date: its text
+    } else if (!(value instanceof Uint8Array)) add(String(value)); // a decimal, a date: its text
   }
   return out;
 }
@@ -74,7 +84,8 @@ export function echoes(message: string, forms: readonly string[]): boolean {
   for (const form of forms) {
     if (form.length === 0) continue;
     if ([...form].length < ECHO_MIN) {
-      if (hasWord(lower, form.toLowerCase())) return true;
+      // a short value without a letter or digit (" ", "-") would withhold every message
+      if (ALNUM.test(form) && hasWord(lower, form.toLowerCase())) return true;
     } else runsOf(form, runs);
   }
   if (runs.size === 0) return false;

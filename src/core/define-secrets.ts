@@ -38,6 +38,13 @@ export interface EntryDeclaration<T = unknown> {
    * schedule: webhook signatures). Dynamic entries only. Default: no overlap.
    */
   overlapMs?: number;
+  /**
+   * The stored text to serve when the store has no value, only while NODE_ENV is
+   * `development` or `test` (never in production); decoded and validated like a stored
+   * value, and reported with source `dev-default`. Refused on secret entries: a secret's
+   * development value belongs in `.env` or the local store, not in the code.
+   */
+  devDefault?: string;
 }
 
 /** A service's declaration: entry name → entry. */
@@ -92,6 +99,12 @@ export function checkEntry(name: string, entry: EntryDeclaration<unknown>, rules
   }
   if (entry.static && (entry.ttlMs !== undefined || entry.maxStaleMs !== undefined)) {
     throw invalid(name, 'a static entry is read once: ttlMs and maxStaleMs do not apply');
+  }
+  if (entry.devDefault !== undefined) {
+    if (typeof entry.devDefault !== 'string') throw invalid(name, 'devDefault must be the stored text (a string)');
+    if (resolveEntry(name, entry).secret) {
+      throw invalid(name, 'devDefault is refused on a secret: put a development value in .env (keyshift/sources/dotenv) or the local store, not in the code');
+    }
   }
   assertPolicy(name, entry, rules);
 }

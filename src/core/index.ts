@@ -20,3 +20,4 @@ export { MAX_OVERLAP_VALUES, type OverlapValue } from './overlap-window.ts';
 export { reveal, Secret } from './redacted.ts';
 export { type HmacKey, type HmacVerification, type VerifyHmacOptions, verifyHmacSignature } from './verify-hmac-signature.ts';
 export type { BackoffOptions } from './schedule.ts';
+export { StartupError, type StartupFailure, type StartupProblem } from './startup-report.ts';

@@ -12,6 +12,7 @@ import {
 } from '../constants.ts';
 import { ErrorCodes, isTransient, KeyshiftError, StaleSecretError } from '../errors.ts';
 import type { Clock, Disposer, Logger, Source, SourceValue } from '../types.ts';
+import { withDevDefaults } from './_dev-defaults.ts';
 import { systemClock } from './clock.ts';
 import { checkEntry, type Declaration, type EntryInfo, resolveEntry } from './define-secrets.ts';
 import { Emitter } from './emitter.ts';
@@ -23,6 +24,7 @@ import { type FetchContext, type FetchResult, fetchEntry, prefetchMany, resultOf
 import { RequestSnapshots, type View } from './request-snapshot.ts';
 import { type BackoffOptions, backoffDelay, firstRefreshDelay, jittered } from './schedule.ts';
 import { SingleFlight } from './single-flight.ts';
+import { startupError } from './startup-report.ts';
 import { statusOf } from './status.ts';
 
 export interface KeyshiftOptions {
@@ -38,7 +40,7 @@ export interface KeyshiftOptions {
   fetchTimeoutMs?: number;
   /** ready() fails after this long, naming the entries still pending. Default 30,000 ms. */
   startupTimeoutMs?: number;
-  /** Store calls in flight during ready(). Default 64. */
+  /** Store calls in flight during ready(). Default 96 (DEFAULT_STARTUP_CONCURRENCY). */
   startupConcurrency?: number;
   /** Hold a failed ready() back until this long after it started (crash-loop protection). Default 0. */
   minStartupFailureMs?: number;
@@ -114,7 +116,7 @@ export class Manager {
     }
     this.#opts = options;
     this.name = options.name ?? 'keyshift';
-    this.#source = options.source;
+    this.#source = withDevDefaults(options.source, declaration, process.env.NODE_ENV);
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger === false ? { info() {}, warn() {}, error() {} } : (options.logger ?? stderrLogger);
@@ -228,24 +230,18 @@ export class Manager {
     ]);
     if (timer !== undefined) this.#clock.clearTimeout(timer);
     if (this.#closing) throw new KeyshiftError(ErrorCodes.CLOSED, 'ready() interrupted by close()');
-    let error: KeyshiftError | undefined;
-    if (timedOut) {
-      const names = [...pending].join(', ');
-      error = new KeyshiftError(
-        ErrorCodes.STARTUP_TIMEOUT,
-        `ready() timed out after ${timeoutMs} ms; not loaded from ${this.#source.kind}: ${names}`,
-        { details: { pending: names } },
-      );
-    } else if (failed.length > 0) {
-      const first = failed[0] as KeyshiftError;
-      error =
-        failed.length === 1
-          ? first
-          : new KeyshiftError(first.code, `ready() failed for ${failed.length} entries: ${failed.map((e) => e.message).join('; ')}`, {
-              cause: new AggregateError(failed),
-            });
-    }
-    if (error) {
+    if (timedOut || failed.length > 0) {
+      // one report for every entry (src/core/startup-report.ts), instead of one warning each
+      const error = startupError({
+        manager: this.name,
+        sourceKind: this.#source.kind,
+        locate: (name) => this.#source.locate?.(this.#states.get(name)?.info.key ?? name),
+        keyOf: (name) => this.#states.get(name)?.info.key ?? name,
+        entries: this.#states.size,
+        failed,
+        pending: timedOut ? [...pending] : [],
+        timeoutMs,
+      });
       const holdMs = (this.#opts.minStartupFailureMs ?? 0) - (this.#clock.now() - started);
       if (holdMs > 0) await this.#sleep(holdMs);
       throw error;
@@ -429,7 +425,7 @@ export class Manager {
       state.lastError = result.error;
       if (state.rejectedVersion !== result.version) {
         state.rejectedVersion = result.version;
-        this.#logger.warn({ entry: name, version: result.version, code: result.error.code }, result.error.message);
+        if (trigger !== 'startup') this.#logger.warn({ entry: name, version: result.version, code: result.error.code }, result.error.message);
         this.#events.emit('rejected', { name, version: result.version, type: state.info.type, code: result.error.code, reason: String(result.error.details.reason ?? result.error.message) });
       }
       return { ...base, outcome: 'rejected', changed: false, version: previousVersion, error: result.error.toJSON() };
@@ -538,7 +534,7 @@ export class Manager {
     const name = state.info.name;
     state.recordFailure(this.#clock.now(), ALERT_FAILURE_WINDOW_MS);
     state.lastError = error;
-    this.#logger.warn({ entry: name, code: error.code, trigger, failures: state.consecutiveFailures }, error.message);
+    if (trigger !== 'startup') this.#logger.warn({ entry: name, code: error.code, trigger, failures: state.consecutiveFailures }, error.message); // at start-up: the report
     this.#events.emit('error', { name, error, trigger, consecutiveFailures: state.consecutiveFailures });
     if (!state.hasValue || state.info.kind === 'static') return;
     const ageMs = this.#clock.now() - state.fetchedAt;

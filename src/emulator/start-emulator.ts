@@ -12,6 +12,7 @@ import { AccessCache } from './_access-cache.ts';
 import { ChangeRouter } from './_change-router.ts';
 import { ProjectScope } from './_project-scope.ts';
 import { loadSecretManagerService } from './_protos.ts';
+import { EMULATOR_PEERS, loadOptionalPeer } from '../_optional-peer.ts';
 import { createUnaryHandlers } from './_unary-handlers.ts';
 import { FaultInjector } from './fault-injection.ts';
 import { type PushFailure, PushPublisher, type PushSubscriptionOptions } from './push-publisher.ts';
@@ -81,7 +82,7 @@ export interface Emulator {
 }
 
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
-  const [grpc, service] = await Promise.all([import('@grpc/grpc-js'), loadSecretManagerService()]);
+  const [grpc, service] = await Promise.all([loadOptionalPeer('@grpc/grpc-js', 'the Secret Manager emulator', () => import('@grpc/grpc-js'), EMULATOR_PEERS), loadSecretManagerService()]);
   const ownsStore = options.store === undefined;
   const store =
     options.store ??

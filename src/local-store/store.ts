@@ -190,7 +190,7 @@ export class LocalStore {
       for (const name of await listSecretNames(dir)) {
         const secret = await loadSecret(dir, keys, storeId, name);
         if (secret === undefined) continue;
-        infos.push(secretInfo(secret, await loadVersions(dir, keys, storeId, secret).catch(() => [])));
+        infos.push(secretInfo(secret, await loadVersions(dir, keys, storeId, secret)));
       }
       return infos;
     });

@@ -10,6 +10,7 @@
  *   await pull.close();
  */
 import type { ClientConfig, Message, PubSub } from '@google-cloud/pubsub';
+import { loadOptionalPeer } from '../_optional-peer.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import { classifySecretEvent, createNotificationSink, type NotificationTargetOptions } from './_gcp-secret-events.ts';
 
@@ -75,16 +76,7 @@ export async function gcpPubSubPull(options: GcpPubSubPullOptions): Promise<GcpP
     throw invalid('subscription must be projects/{p}/subscriptions/{s} or a subscription id');
   }
   const handle = createPullMessageHandler(options);
-  let sdk: typeof import('@google-cloud/pubsub');
-  try {
-    sdk = await import('@google-cloud/pubsub');
-  } catch (error) {
-    throw new KeyshiftError(
-      ErrorCodes.INVALID_DECLARATION,
-      'gcpPubSubPull needs the optional peer @google-cloud/pubsub: npm install @google-cloud/pubsub',
-      { cause: error },
-    );
-  }
+  const sdk = await loadOptionalPeer('@google-cloud/pubsub', 'gcpPubSubPull', () => import('@google-cloud/pubsub'));
   const client = options.client ?? new sdk.PubSub(options.clientConfig ?? {});
   const subscription = client.subscription(options.subscription);
   const onMessage = (message: Message): void => {

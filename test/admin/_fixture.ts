@@ -39,7 +39,9 @@ export async function adminFixture(options: FixtureOptions = {}) {
   const clock = createFakeClock();
   const source = memorySource({ values: options.values ?? initialValues });
   const logs: string[] = [];
-  const ks = createKeyshift(declaration, { source, clock, name: 'PGP_SPLIT2_v1', logger: captureLogger(logs) });
+  // random() = 0.9: the first refresh spread over the TTL lands at 0.9 TTL (54 s for 1 min), the earliest
+  // the first refresh could come before it was spread, so ticks below that never meet a background refresh
+  const ks = createKeyshift(declaration, { source, clock, name: 'PGP_SPLIT2_v1', logger: captureLogger(logs), random: () => 0.9 });
   if (options.ready !== false) await ks.ready();
   const audit: AuditRecord[] = [];
   const handler = await createAdminHandler({

@@ -14,7 +14,8 @@ async function alertFixture(options: AlertOptions = {}) {
   });
   // no background retries: a test's failures are exactly its forced refreshes (and TTL refreshes it ticks past)
   const backoff = { initialMs: 900_000, maxMs: 900_000, jitter: 0 };
-  const ks = createKeyshift(declaration, { source, clock, name: 'svc', logger: false, backoff });
+  // random() = 0.9: the first (spread) refresh at 0.9 TTL, the earliest it came before it was spread
+  const ks = createKeyshift(declaration, { source, clock, name: 'svc', logger: false, backoff, random: () => 0.9 });
   await ks.ready();
   const logs: string[] = [];
   const events: AlertEvent[] = [];

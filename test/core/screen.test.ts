@@ -73,7 +73,10 @@ describe('the echo screen (src/core/_screen.ts)', () => {
   });
 
   it('formsOf lists every key and leaf of parsed JSON, and other objects by their text', () => {
-    assert.deepEqual(formsOf({ a: [1, 'x', { b: true }] }), ['a', '1', 'x', 'b', 'true']);
+    assert.deepEqual(formsOf({ alpha: [1, 'x', 'long', { b: true }] }), ['alpha', 'long', 'true'], 'short keys and leaves inside JSON are left out');
+    assert.deepEqual(formsOf('ab'), ['ab'], 'a short whole value is kept');
+    assert.equal(echoes('Too small: expected number to be >=0', ['{"fee":-1,"min":0}', ...formsOf({ fee: -1, min: 0 })]), false, 'a 0 in the JSON does not withhold every bound');
+    assert.equal(echoes('got a space', [' ']), false);
     assert.deepEqual(formsOf(new URL('https://h.test/p')), ['https://h.test/p']);
   });
 });

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { createAlertRules } from '../../src/admin/alert-rules.ts';
 import { createAdminMetrics } from '../../src/admin/metrics.ts';
 import { createKeyshift, defineSecrets, ErrorCodes, reveal, t } from '../../src/index.ts';
+import { firstRefreshDelay } from '../../src/core/schedule.ts';
 import type { Source } from '../../src/types.ts';
 import { runTo, StepClock, settle } from './_clock.ts';
 import { load, seeded } from './_load.ts';
@@ -248,7 +249,7 @@ describe('Plan 3: DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED', () => {
     const codes = new Set<string>();
     ks.on('fetch', (e) => e.code && codes.add(e.code));
     store.fail(fault, options.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: options.retryAfterSeconds });
-    const first = (ks.entries[0]?.ttlMs ?? 0) * (1 + 0.1 * (2 * r - 1));
+    const first = firstRefreshDelay(ks.entries[0]?.ttlMs ?? 0, 0.1, () => r); // the first refresh, spread over the TTL
     await runTo(clock, first + 30_000 - 1, { busy: () => source.inFlight > 0 });
     store.clear();
     const starts = (source.starts.get('API_KEY') ?? []).slice(1).map((at) => at - first);

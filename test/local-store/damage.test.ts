@@ -142,6 +142,9 @@ describe('Local store: one damaged byte costs one version, not a secret or a sto
     assert.deepEqual([entry?.damage?.metadata, entry?.damage?.versions], [true, [3]]);
     const versions = await cli(['versions', name]);
     assert.match(versions.stdout, /\n3 +damaged\b/);
+    const doctor = await cli(['doctor']);
+    assert.equal(doctor.code, 1, doctor.stdout);
+    assert.match(doctor.stdout, new RegExp(`damaged secrets \\(see keyshift list\\): .*\\b${name}\\b`));
   });
 
   it('reads a version whose file was deleted as damaged, and never reuses its number', async () => {

@@ -40,6 +40,7 @@ describe('Source: gcpSecretManager against the emulator', () => {
     const got = await source.get('API_KEY', opts());
     assert.equal(Buffer.from(got!.value).toString(), `${FAKE}-2`);
     assert.equal(got!.version, '2');
+    assert.equal(got!.order, 2, 'read at latest, the number is the order: the served version never goes backwards');
   });
 
   it('reads a pinned number or an alias, per entry', async () => {
@@ -57,6 +58,9 @@ describe('Source: gcpSecretManager against the emulator', () => {
       assert.equal((await pinned.get('API_KEY_PINNED', opts()))!.version, '1');
       assert.equal((await pinned.get('API_KEY_ALIASED', opts()))!.version, '1');
       assert.equal((await pinned.get('API_KEY', opts()))!.version, '2');
+      // an alias moved back is an explicit rollback, a pinned number never moves: neither carries an order
+      assert.equal((await pinned.get('API_KEY_ALIASED', opts()))!.order, undefined);
+      assert.equal((await pinned.get('API_KEY_PINNED', opts()))!.order, undefined);
       assert.deepEqual(pinned.entriesFor('projects/123456/secrets/API_KEY').sort(), [
         'API_KEY',
         'API_KEY_ALIASED',

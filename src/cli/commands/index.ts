@@ -1,15 +1,18 @@
 import type { Command } from '../_command.ts';
+import { agent } from './agent.ts';
 import { destroy } from './destroy.ts';
 import { disable } from './disable.ts';
 import { doctor } from './doctor.ts';
 import { emulator } from './emulator.ts';
 import { enable } from './enable.ts';
 import { get } from './get.ts';
+import { init } from './init.ts';
 import { inventory } from './inventory.ts';
 import { keyringMigrate } from './keyring-migrate.ts';
 import { list } from './list.ts';
 import { put } from './put.ts';
 import { rotate } from './rotate.ts';
+import { run } from './run.ts';
 import { serve } from './serve.ts';
 import { verifyRotationCommand } from './verify-rotation.ts';
 import { versions } from './versions.ts';
@@ -20,6 +23,7 @@ import { versions } from './versions.ts';
  * above and append it below: one line each.
  */
 export const commands: Command[] = [
+  init,
   put,
   get,
   versions,
@@ -34,4 +38,6 @@ export const commands: Command[] = [
   verifyRotationCommand,
   rotate,
   keyringMigrate,
+  agent,
+  run,
 ];

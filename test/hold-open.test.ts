@@ -1,0 +1,27 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { runProcess } from './_process.ts';
+
+const HELPER = new URL('./_hold-open.ts', import.meta.url).href;
+
+/** A child that awaits an event only an unref'd timer delivers (as keyshift's watchers are), with or without holdOpen. */
+function child(hold: boolean) {
+  const wait = 'new Promise((resolve) => setTimeout(() => resolve("delivered"), 30).unref())';
+  const script = hold
+    ? `const { holdOpen } = await import(${JSON.stringify(HELPER)}); console.log(await holdOpen(${wait}));`
+    : `console.log(await ${wait});`;
+  return runProcess(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]).done;
+}
+
+describe('holdOpen (test/_hold-open.ts), the rule in CONTRIBUTING.md', () => {
+  it('without it, a process awaiting an event only unref\'d handles deliver ends before the event (the cancelled tests)', async () => {
+    const run = await child(false);
+    assert.equal(run.stdout, '', 'the event was never delivered');
+    assert.equal(run.code, 13, `exit code 13: unsettled top-level await (${run.stderr.trim()})`);
+  });
+
+  it('with it, the same await is delivered and the process then exits on its own', async () => {
+    const run = await child(true);
+    assert.deepEqual([run.code, run.stdout], [0, 'delivered\n'], run.stderr);
+  });
+});
