@@ -9,6 +9,7 @@ import { fleet } from './fleet.ts';
 import { get } from './get.ts';
 import { init } from './init.ts';
 import { inventory } from './inventory.ts';
+import { keyringMigrate } from './keyring-migrate.ts';
 import { list } from './list.ts';
 import { put } from './put.ts';
 import { rotate } from './rotate.ts';
@@ -38,6 +39,7 @@ export const commands: Command[] = [
   verifyRotationCommand,
   fleet,
   rotate,
+  keyringMigrate,
   agent,
   run,
 ];
