@@ -65,6 +65,7 @@ describe('agent declaration file', () => {
     refuses({ ...base, entries: {} }, ErrorCodes.INVALID_DECLARATION, /at least one entry/);
     refuses({ ...base, entries: { A: { type: 'string' } }, files: { dir: 'x', templates: { 't.env': '{{B}}' } } }, ErrorCodes.INVALID_DECLARATION, /files.templates.t.env: refers to an entry/);
     refuses({ ...base, entries: { A: { type: 'string' } }, api: { host: '0.0.0.0', port: 1 } }, ErrorCodes.INVALID_DECLARATION, /loopback/);
+    assert.equal((parseAgentConfig({ ...base, entries: { A: { type: 'string' } }, admin: { host: '0.0.0.0', port: 8788 } }, '/').admin as { host: string }).host, '0.0.0.0', 'the admin surface (token-guarded) may listen for probes');
     refuses({ source: { kind: 'ftp' }, entries: { A: { type: 'string' } } }, ErrorCodes.INVALID_DECLARATION, /source: unknown kind/);
   });
 

@@ -123,14 +123,14 @@ describe('startAgent', () => {
   it('runs the notify command after a swap, with the changed names (never values) in its environment', async () => {
     const marker = join(await mkdtemp(join(tmpdir(), 'keyshift-notify-')), 'changed');
     dirs.push(marker.slice(0, -'/changed'.length));
-    const command = [process.execPath, '-e', "require('node:fs').writeFileSync(process.argv[1], process.env.KEYSHIFT_CHANGED + ' ' + process.env.KEYSHIFT_GENERATION)", marker];
+    const command = [process.execPath, '-e', "const fs = require('node:fs'); fs.writeFileSync(process.argv[1] + '.tmp', process.env.KEYSHIFT_CHANGED + ' ' + process.env.KEYSHIFT_GENERATION); fs.renameSync(process.argv[1] + '.tmp', process.argv[1])", marker];
     const { source, agent } = await setup({ files: { dir: 'out', notify: { command } } });
     try {
       source.set('LIMIT', '6');
       await agent.ks.refresh('LIMIT' as never);
       let text: string | undefined;
       while (text === undefined) {
-        text = await readFile(marker, 'utf8').catch(() => undefined); // the test's own timer holds the loop open
+        text = await readFile(marker, 'utf8').catch(() => undefined); // written whole (renamed into place); the test's own timer holds the loop open
         if (text === undefined) await new Promise((r) => setTimeout(r, 10));
       }
       assert.equal(text, 'LIMIT 2');
