@@ -13,6 +13,7 @@ import {
 import { ErrorCodes, isTransient, KeyshiftError, StaleSecretError } from '../errors.ts';
 import type { Clock, Disposer, Logger, Source, SourceValue } from '../types.ts';
 import { withDevDefaults } from './_dev-defaults.ts';
+import { LatencySamples } from './_latency-samples.ts';
 import { systemClock } from './clock.ts';
 import { checkEntry, type Declaration, type EntryInfo, resolveEntry } from './define-secrets.ts';
 import { Emitter } from './emitter.ts';
@@ -117,6 +118,7 @@ export class Manager {
   readonly #logger: Logger;
   readonly #events: Emitter;
   readonly #snapshots = new RequestSnapshots();
+  readonly #latencies = new LatencySamples();
   readonly #flights = new SingleFlight<string, RefreshResult>();
   readonly #closer = new AbortController();
   readonly #ctx: FetchContext;
@@ -151,7 +153,7 @@ export class Manager {
     this.#timers = this.#requestDriven ?? this.#clock;
     for (const [name, decl] of Object.entries(declaration)) {
       checkEntry(name, decl, options.policy ?? DEFAULT_POLICY);
-      const state = new EntryState(resolveEntry(name, decl), decl.type, decl.validate);
+      const state = new EntryState(resolveEntry(name, decl), decl.type, decl.validate, this.#latencies);
       this.#states.set(name, state);
       const same = this.#byKey.get(state.info.key) ?? [];
       same.push(state);
