@@ -327,13 +327,18 @@ export async function gcpPubSubPull(options: GcpPubSubPullOptions): Promise<GcpP
         health.close();
         const budgetMs = perInstance?.closeTimeoutMs ?? DEFAULT_PUBSUB_CLOSE_TIMEOUT_MS;
         const started = performance.now();
+        let streamClosed: Promise<unknown> = Promise.resolve();
         if (subscription) {
           subscription.off('message', onMessage);
-          await withinMs(subscription.close(), budgetMs / 2);
+          streamClosed = subscription.close().catch(() => undefined);
+          await withinMs(streamClosed, budgetMs / 2);
           subscription.off('error', onError);
           if (perInstance && created) await deleteInstanceSubscription(subscription, Math.max(100, budgetMs - (performance.now() - started)));
         }
-        if (!options.client) await withinMs(client.close(), 1_000);
+        // The client closes only after the stream has closed, even when close() stopped
+        // waiting for it: closing the channel under a subscriber's pending waitForReady
+        // revives it (@grpc/grpc-js 1.14), and the revived channel keeps the process alive.
+        if (!options.client) await withinMs(streamClosed.then(() => client.close()), 1_000);
       })();
       return closing;
     },
