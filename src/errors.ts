@@ -55,6 +55,8 @@ export const ErrorCodes = {
   AGENT_LOCKED: 'KS_ERR_AGENT_LOCKED',
   /** The agent could not write its rendered files (permission, full disk); the previous files stay. */
   RENDER_FAILED: 'KS_ERR_RENDER_FAILED',
+  /** A rollout marker kept with a secret has a shape keyshift does not write; it is ignored. */
+  ROLLOUT_MARKER: 'KS_ERR_ROLLOUT_MARKER',
   /** An unexpected failure inside keyshift or a user callback. */
   INTERNAL: 'KS_ERR_INTERNAL',
 } as const;

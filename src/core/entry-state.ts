@@ -5,6 +5,30 @@ import type { TimerHandle } from '../types.ts';
 import type { Codec } from './codecs/codec.ts';
 import type { EntryInfo } from './define-secrets.ts';
 
+/** A canary rollout of one version on this instance (entries with an adoption policy). */
+export interface RolloutState {
+  readonly version: string;
+  order: number | bigint | undefined;
+  /** The decoded value, kept while this instance waits for its turn. */
+  value: unknown;
+  source: string;
+  /** Monotonic time this instance first saw the version (or the rollout resumed). */
+  firstSeenAt: number;
+  /** This instance's place in [0, 1) for this version (adoptionSlot). */
+  readonly slot: number;
+  /** This instance serves the version. */
+  serving: boolean;
+  failures: number;
+  /** Why the version is halted, or undefined while it rolls out. */
+  halted: 'failures' | 'rejected' | 'marker' | undefined;
+  haltReason: string | undefined;
+  /** The halt marker this instance wrote is in the store. */
+  markerWritten: boolean;
+  /** What was served before, kept for a step back while the version bakes. */
+  previous: { value: unknown; version: string; order: number | bigint | undefined; servedBy: string | undefined } | undefined;
+  timer: TimerHandle | undefined;
+}
+
 /** Everything the manager knows about one entry. Internal: callers see EntryStatus. */
 export class EntryState {
   /** The decoded (and wrapped) value, or null for a missing optional entry. */
@@ -24,6 +48,10 @@ export class EntryState {
   rejectedVersion: string | undefined;
   /** The last older version answered (out-of-order), so a lagging store warns once per version. */
   olderVersion: string | undefined;
+  /** The canary rollout in progress (or halted) on this instance, if any. */
+  rollout: RolloutState | undefined;
+  /** The last bad rollout marker text reported, so one bad marker warns once. */
+  badMarker: string | undefined;
   staleExceeded = false;
   failClosed = false;
   timer: TimerHandle | undefined;
@@ -95,4 +123,21 @@ export interface EntryStatus {
   successRate: number | undefined;
   /** A value-free description (a URL's scheme and host), only for non-secret entries. */
   display: string | undefined;
+  /** The canary rollout in progress or halted on this instance (entries with an adoption policy). */
+  rollout: RolloutStatus | undefined;
+}
+
+/** A canary rollout as status shows it. */
+export interface RolloutStatus {
+  version: string;
+  /** The fraction of the fleet meant to serve it now (1 once baked or promoted). */
+  fraction: number;
+  /** This instance serves it. */
+  serving: boolean;
+  failures: number;
+  maxFailures: number;
+  halted: boolean;
+  haltedBy: 'failures' | 'rejected' | 'marker' | undefined;
+  elapsedMs: number;
+  bakeMs: number;
 }
