@@ -9,6 +9,7 @@ import { get } from './get.ts';
 import { inventory } from './inventory.ts';
 import { list } from './list.ts';
 import { put } from './put.ts';
+import { rollout } from './rollout.ts';
 import { rotate } from './rotate.ts';
 import { run } from './run.ts';
 import { serve } from './serve.ts';
@@ -34,6 +35,7 @@ export const commands: Command[] = [
   serve,
   verifyRotationCommand,
   rotate,
+  rollout,
   agent,
   run,
 ];
