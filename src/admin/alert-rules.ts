@@ -16,7 +16,7 @@ import type { AdminManager } from './types.ts';
  * is told to watch, a pool whose server keeps refusing the credentials and a
  * rotation step that failed.
  */
-export const ALERT_RULES = ['slow-fetch', 'failing', 'rejected', 'stale-exceeded', 'source-fallback', 'pool-credentials', 'rotation-failed'] as const;
+export const ALERT_RULES = ['slow-fetch', 'failing', 'rejected', 'stale-exceeded', 'source-fallback', 'pool-credentials', 'rotation-failed', 'rollout-halted'] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 
 /** What the rules need of a rotating pool (`keyshift/rotation/pg`): its alert and recovery events. */
@@ -99,6 +99,7 @@ const SEVERITY: Record<AlertRule, Alert['severity']> = {
   'source-fallback': 'warning',
   'pool-credentials': 'critical',
   'rotation-failed': 'warning',
+  'rollout-halted': 'warning',
 };
 
 function span(ms: number): string {
@@ -209,6 +210,16 @@ export function createAlertRules(
     fire('rejected', m, e.name, message, `:${e.version}`);
   };
 
+  const onHalted = (ks: AdminManager, e: KeyshiftEvents['rollout-halted']): void => {
+    const m = ks.name;
+    fire('rollout-halted', m, e.name, () => `${m}: the rollout of version ${e.version} of ${e.name} is halted (${e.by}: ${e.reason}); version ${e.servedVersion ?? versionOf(ks, e.name)} stays in service`, `:${e.version}`);
+  };
+
+  const onChange = (ks: AdminManager, e: KeyshiftEvents['change']): void => {
+    // a later version served (not the step back itself) ends a halted rollout's incident
+    if (e.trigger !== 'rollout') resolve('rollout-halted', ks.name, e.name);
+  };
+
   const onStale = (ks: AdminManager, e: KeyshiftEvents['stale']): void => {
     if (!e.exceeded) return;
     const m = ks.name;
@@ -220,6 +231,8 @@ export function createAlertRules(
     disposers.push(ks.on('fetch', (e) => onFetch(ks, e)));
     disposers.push(ks.on('rejected', (e) => onRejected(ks, e)));
     disposers.push(ks.on('stale', (e) => onStale(ks, e)));
+    disposers.push(ks.on('rollout-halted', (e) => onHalted(ks, e)));
+    disposers.push(ks.on('change', (e) => onChange(ks, e)));
     // Incidents already under way when the rules attach.
     for (const entry of ks.status().entries) {
       if (!entry.staleExceeded) continue;

@@ -9,6 +9,7 @@ import {
   parseRolloutMarker,
   resolveAdoption,
 } from '../../src/core/adoption.ts';
+import { type AlertEvent, createAdminMetrics, createAlertRules } from '../../src/admin/index.ts';
 import { createKeyshift, defineSecrets, ErrorCodes, KeyshiftError, t } from '../../src/index.ts';
 import { createFakeClock, flush, memorySource } from '../../src/testing/index.ts';
 
@@ -218,5 +219,33 @@ describe('adoption: a fleet of managers on one store (fake clock)', () => {
     assert.equal(result?.changed, true);
     assert.equal(ks.get('CN_URL'), 'https://b.example/');
     await ks.close();
+  });
+
+  it('a halt is an alert, a metric and a status field; a later version resolves the alert', async () => {
+    const { source, managers, settle } = fleet({ maxFailures: 1 });
+    await Promise.all(managers.map((ks) => ks.ready()));
+    const rules = createAlertRules(managers as never, { logger: false } as never);
+    const metrics = await createAdminMetrics(managers as never, () => rules.firing());
+    const events: AlertEvent[] = [];
+    rules.on((e) => events.push(e));
+    const version = source.set('CN_API_KEY', 'key-bad');
+    await settle(200);
+    const canary = managers.find((ks) => adoptionSlot(ks.instanceId, 'CN_API_KEY', version) < 0.2);
+    assert.ok(canary);
+    canary.reportFailure('CN_API_KEY');
+    await settle(300);
+    const firing = rules.firing().filter((a) => a.rule === 'rollout-halted');
+    assert.ok(firing.length >= 1);
+    assert.match(firing[0]?.message ?? '', new RegExp(`version ${version} of CN_API_KEY is halted`));
+    assert.ok(!JSON.stringify(firing).includes('key-bad'), 'no value in an alert');
+    const text = (await metrics?.render()) ?? '';
+    assert.match(text, /keyshift_rollouts_halted_total\{[^}]*by="failures"[^}]*\} 1/);
+    assert.deepEqual(canary.status().entries[0]?.rollout && [canary.status().entries[0]?.rollout?.halted, canary.status().entries[0]?.rollout?.haltedBy], [true, 'failures']);
+    source.set('CN_API_KEY', 'key-fixed');
+    await settle(BAKE + 1_000);
+    assert.equal(rules.firing().filter((a) => a.rule === 'rollout-halted').length, 0);
+    metrics?.close();
+    await rules.close();
+    await Promise.all(managers.map((ks) => ks.close()));
   });
 });
