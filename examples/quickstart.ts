@@ -1,20 +1,23 @@
-// The README's ten-line example: one service's declaration, a manager, and reads.
 import { createKeyshift, defineSecrets, t } from 'keyshift';
 import { localStore } from 'keyshift/sources/local-store';
 
 export const secrets = defineSecrets({
-  CHANGENOW_API_KEY: { type: t.string(), category: 'api-key' }, // dynamic: hot-reloaded, Secret<string>
-  PGP_SPLIT2_URL: { type: t.url(), category: 'service-url' }, // dynamic, 1 min TTL by default
-  TP_FLAT_FEE: { type: t.decimal({ min: 0, max: 100 }), category: 'app-config' }, // exact decimal
-  SUCCESS_URL_SIGNING_KEY: { type: t.string({ minLength: 32 }), category: 'signing-key', static: true },
+  PAYMENTS_API_KEY: { type: t.string(), category: 'api-key' }, // dynamic: hot-reloaded, a Secret<string>
+  PAYMENTS_URL: { type: t.url(), category: 'service-url' }, // dynamic, 1 min TTL by default
+  FLAT_FEE: { type: t.decimal({ min: 0, max: 100 }), category: 'app-config' }, // an exact decimal (big.js)
+  SESSION_SIGNING_KEY: { type: t.string({ minLength: 32 }), category: 'signing-key', static: true },
 });
 
-export async function main(): Promise<void> {
-  const ks = createKeyshift(secrets, { source: localStore({ dir: '.keyshift/store' }) });
-  await ks.ready(); // every entry loaded, in parallel
-  const key = ks.get('CHANGENOW_API_KEY'); // sync, no I/O: the current version
-  console.log(`${key}`, ks.get('TP_FLAT_FEE').times(2).toString()); // "[redacted]" and an exact decimal
-  fetch(ks.get('PGP_SPLIT2_URL'), { headers: { 'x-api-key': key.reveal() } }).catch(() => {});
-  ks.on('change', (e) => console.log(`${e.name} now at version ${e.version}`));
-  await ks.close();
+export const ks = createKeyshift(secrets, { source: localStore({ dir: '.keyshift/store' }) });
+await ks.ready(); // every entry loaded, in parallel; anything missing fails with one report
+console.log(`${ks.get('PAYMENTS_API_KEY')}`, ks.get('FLAT_FEE').times(2).toString()); // "[redacted]" and an exact decimal
+
+// Read at each use (sync, no I/O): the next call after a rotation uses the new version.
+export function charge(body: string): Promise<Response> {
+  const url = new URL('/v1/charges', ks.get('PAYMENTS_URL'));
+  const headers = { authorization: `Bearer ${ks.get('PAYMENTS_API_KEY').reveal()}` }; // reveal() only where it is used
+  return fetch(url, { method: 'POST', headers, body });
 }
+
+ks.on('change', (e) => console.log(`${e.name} changed to version ${e.version}`));
+process.once('SIGTERM', () => void ks.close()); // stop refreshing and watching on shutdown

@@ -35,6 +35,8 @@ export const ErrorCodes = {
   NOT_READY: 'KS_ERR_NOT_READY',
   /** ready() did not finish within its startup timeout. */
   STARTUP_TIMEOUT: 'KS_ERR_STARTUP_TIMEOUT',
+  /** ready() failed for entries with different kinds of failure (StartupError lists each with its own code). */
+  STARTUP_FAILED: 'KS_ERR_STARTUP_FAILED',
   /** A fail-closed entry is older than its maxStaleMs. */
   STALE: 'KS_ERR_STALE',
   /** The manager (or a source) was closed. */
@@ -51,12 +53,16 @@ export const ErrorCodes = {
   DB_UNAVAILABLE: 'KS_ERR_DB_UNAVAILABLE',
   /** A staged rotation step was refused (promoting a key before every instance holds it). */
   ROTATION_REFUSED: 'KS_ERR_ROTATION_REFUSED',
+  /** The change-notification path (a Pub/Sub subscription, its topic, a heartbeat) could not be set up or went down; entries refresh at their own TTLs. */
+  NOTIFICATIONS_UNAVAILABLE: 'KS_ERR_NOTIFICATIONS_UNAVAILABLE',
   /** Another keyshift agent holds the render directory's lock. */
   AGENT_LOCKED: 'KS_ERR_AGENT_LOCKED',
   /** The agent could not write its rendered files (permission, full disk); the previous files stay. */
   RENDER_FAILED: 'KS_ERR_RENDER_FAILED',
   /** A rollout marker kept with a secret has a shape keyshift does not write; it is ignored. */
   ROLLOUT_MARKER: 'KS_ERR_ROLLOUT_MARKER',
+  /** An optional peer dependency that this part of keyshift needs is not installed (the message has the npm install command). */
+  PEER_MISSING: 'KS_ERR_PEER_MISSING',
   /** An unexpected failure inside keyshift or a user callback. */
   INTERNAL: 'KS_ERR_INTERNAL',
 } as const;

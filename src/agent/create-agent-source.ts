@@ -1,4 +1,5 @@
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import { loadOptionalPeer } from '../_optional-peer.ts';
 import { env } from '../sources/env.ts';
 import { fileSource } from '../sources/file.ts';
 import { localStore } from '../sources/local-store.ts';
@@ -37,9 +38,7 @@ export async function createAgentSource(config: AgentSourceConfig, processEnv: N
       if (config.apiEndpoint !== undefined) {
         const match = /^([^:]+|\[[^\]]+\]):([0-9]{1,5})$/.exec(config.apiEndpoint);
         if (!match) throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'agent declaration: source: apiEndpoint must be host:port');
-        const grpc = await import('@grpc/grpc-js').catch((error: unknown) => {
-          throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'an apiEndpoint needs the optional peer @grpc/grpc-js: npm install @grpc/grpc-js', { cause: error });
-        });
+        const grpc = await loadOptionalPeer('@grpc/grpc-js', 'an agent source with an apiEndpoint', () => import('@grpc/grpc-js'));
         clientOptions = { apiEndpoint: match[1], port: Number(match[2]), sslCreds: grpc.credentials.createInsecure() };
       }
       const source = gcpSecretManager({ ...(config.project ? { project: config.project } : {}), clientOptions });

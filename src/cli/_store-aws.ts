@@ -7,12 +7,13 @@
  * are refused (move labels with `keyshift rotate`). Credentials: AWS_ACCESS_KEY_ID and
  * AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) from the environment, else the SDK's chain.
  */
+import { loadOptionalPeer } from '../_optional-peer.ts';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { AccessResult, SecretInfo, VersionInfo } from '../local-store/index.ts';
-import { isAwsNotFound, toAwsSourceError } from '../sources/_aws-errors.ts';
+import { isAwsNotFound, toAwsSourceError } from '../aws/errors.ts';
 import type { CliIo } from './_command.ts';
-import type { CliStore } from './_store.ts';
+import type { CliStore } from './_cli-store.ts';
 
 type Sdk = typeof import('@aws-sdk/client-secrets-manager');
 type Json = Record<string, unknown>;
@@ -31,12 +32,7 @@ interface AwsVersion {
 const isoOf = (date: unknown): string => (date instanceof Date ? date.toISOString() : new Date(Number(date ?? 0) * 1000).toISOString());
 
 export async function openAwsCliStore(region: string, endpoint: string | undefined, io: CliIo): Promise<CliStore> {
-  let sdk: Sdk;
-  try {
-    sdk = await import('@aws-sdk/client-secrets-manager');
-  } catch (error) {
-    throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, '--store aws:// needs the optional peer @aws-sdk/client-secrets-manager: npm install @aws-sdk/client-secrets-manager', { cause: error });
-  }
+  const sdk: Sdk = await loadOptionalPeer('@aws-sdk/client-secrets-manager', '--store aws://', () => import('@aws-sdk/client-secrets-manager'));
   const { AWS_ACCESS_KEY_ID: keyId, AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: token } = io.env;
   const credentials = keyId && secret ? { accessKeyId: keyId, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) } : undefined;
   const client: SecretsManagerClient = new sdk.SecretsManagerClient({

@@ -40,6 +40,13 @@ export interface EntryDeclaration<T = unknown> {
    */
   overlapMs?: number;
   /**
+   * The stored text to serve when the store has no value, only while NODE_ENV is
+   * `development` or `test` (never in production); decoded and validated like a stored
+   * value, and reported with source `dev-default`. Refused on secret entries: a secret's
+   * development value belongs in `.env` or the local store, not in the code.
+   */
+  devDefault?: string;
+  /**
    * Canary adoption (docs/adoption.md): a new version is first served by a deterministic
    * slice of the fleet that grows over `bakeMs`, and failures counted against it during
    * the bake halt it. `true` takes the category's defaults. Default: off (a new version is
@@ -103,6 +110,12 @@ export function checkEntry(name: string, entry: EntryDeclaration<unknown>, rules
     throw invalid(name, 'a static entry is read once: ttlMs and maxStaleMs do not apply');
   }
   resolveAdoption(name, entry.category ?? 'other', entry.adoption, entry.static ?? false);
+  if (entry.devDefault !== undefined) {
+    if (typeof entry.devDefault !== 'string') throw invalid(name, 'devDefault must be the stored text (a string)');
+    if (resolveEntry(name, entry).secret) {
+      throw invalid(name, 'devDefault is refused on a secret: put a development value in .env (keyshift/sources/dotenv) or the local store, not in the code');
+    }
+  }
   assertPolicy(name, entry, rules);
 }
 

@@ -14,6 +14,7 @@ import {
 import { ErrorCodes, isTransient, KeyshiftError, StaleSecretError } from '../errors.ts';
 import type { Clock, Disposer, Logger, RolloutMarker, Source, SourceValue } from '../types.ts';
 import { adoptionSlot, fractionAt, inSlice, nextStepInMs } from './adoption.ts';
+import { withDevDefaults } from './_dev-defaults.ts';
 import { systemClock } from './clock.ts';
 import { checkEntry, type Declaration, type EntryInfo, resolveEntry } from './define-secrets.ts';
 import { Emitter } from './emitter.ts';
@@ -22,9 +23,13 @@ import type { EventName, FetchOutcome, Listener, Trigger } from './events.ts';
 import { stderrLogger } from './logger.ts';
 import { DEFAULT_POLICY, type PolicyRule } from './policy.ts';
 import { type FetchContext, type FetchResult, fetchEntry, prefetchMany, resultOf } from './refresher.ts';
+import type { InstanceIdentity } from './instance-identity.ts';
+import type { TtlGovernor } from './notification-health.ts';
+import { RequestDrivenTimers } from './request-driven.ts';
 import { RequestSnapshots, type View } from './request-snapshot.ts';
 import { type BackoffOptions, backoffDelay, firstRefreshDelay, jittered } from './schedule.ts';
 import { SingleFlight } from './single-flight.ts';
+import { startupError } from './startup-report.ts';
 import { statusOf } from './status.ts';
 
 export interface KeyshiftOptions {
@@ -61,9 +66,23 @@ export interface KeyshiftOptions {
   /** Random source for jitter. Default Math.random. */
   random?: () => number;
   /**
+   * Whether change notifications are known to arrive (a pull source's `health`): while they
+   * are, every dynamic entry is refreshed at the governor's safety TTL instead of its own.
+   * Default: none (entries refresh at their own TTLs).
+   */
+  notifications?: TtlGovernor;
+  /**
+   * `'timers'`: refreshes run on background timers. `'requests'`: refreshes ride on requests
+   * (each `run()`, so every adapter's snapshot middleware, or `tick()`), for hosts that give
+   * CPU only during requests (Cloud Run's request-based billing). Default `'timers'`.
+   */
+  freshness?: 'timers' | 'requests';
+  /** Who this instance is (resolveInstanceIdentity() on Google Cloud), shown in status and fleet reports. Default: none. */
+  instance?: InstanceIdentity;
+  /**
    * This instance's identity for canary adoption: its place in a rollout is a hash of it,
-   * the entry and the version. Default: a random id per process (so a restarted instance
-   * draws a new place). Give a stable id (a Cloud Run instance id) to keep it.
+   * the entry and the version. Default: `instance.instanceId` when an identity is given, else a
+   * random id per process (so a restarted instance draws a new place).
    */
   instanceId?: string;
 }
@@ -106,6 +125,8 @@ export interface ManagerStatus {
   entries: EntryStatus[];
   /** Reads made while request snapshots were active but outside any (a lost AsyncLocalStorage context). */
   readsOutsideSnapshot: number;
+  /** This instance's identity, when the manager was given one. */
+  instance?: InstanceIdentity;
 }
 
 const PUSH_RECHECK_MS = [500, 1_500, 3_000] as const;
@@ -134,6 +155,10 @@ export class Manager {
   #readyPromise: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #unwatch: Disposer | undefined;
+  /** Refresh timers: the clock's, or due times that requests fire (freshness: 'requests'). */
+  readonly #timers: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+  readonly #requestDriven: RequestDrivenTimers | undefined;
+  #unnotify: Disposer | undefined;
 
   constructor(declaration: Declaration, options: KeyshiftOptions) {
     if (typeof options?.source?.get !== 'function') {
@@ -141,12 +166,17 @@ export class Manager {
     }
     this.#opts = options;
     this.name = options.name ?? 'keyshift';
-    this.#source = options.source;
+    this.#source = withDevDefaults(options.source, declaration, process.env.NODE_ENV);
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
-    this.instanceId = options.instanceId ?? randomUUID();
+    this.instanceId = options.instanceId ?? options.instance?.instanceId ?? randomUUID();
     this.#logger = options.logger === false ? { info() {}, warn() {}, error() {} } : (options.logger ?? stderrLogger);
     this.#events = new Emitter(this.name, this.#logger);
+    if (options.freshness !== undefined && options.freshness !== 'timers' && options.freshness !== 'requests') {
+      throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, "createKeyshift(): freshness must be 'timers' or 'requests'");
+    }
+    this.#requestDriven = options.freshness === 'requests' ? new RequestDrivenTimers(this.#clock) : undefined;
+    this.#timers = this.#requestDriven ?? this.#clock;
     for (const [name, decl] of Object.entries(declaration)) {
       checkEntry(name, decl, options.policy ?? DEFAULT_POLICY);
       const state = new EntryState(resolveEntry(name, decl), decl.type, decl.validate);
@@ -207,7 +237,16 @@ export class Manager {
 
   /** Runs `fn` with one consistent view of every dynamic value pinned for all its async work. */
   run<R>(fn: () => R): R {
+    this.#requestDriven?.tick();
     return this.#snapshots.run(this.#view, fn);
+  }
+
+  /**
+   * With freshness 'requests': one clock read; starts the refreshes that are due, off the
+   * caller's stack, and returns how many. With 'timers' it does nothing and returns 0.
+   */
+  tick(): number {
+    return this.#closing ? 0 : (this.#requestDriven?.tick() ?? 0);
   }
 
   /** The current view, frozen: reads from it never change. */
@@ -256,24 +295,18 @@ export class Manager {
     ]);
     if (timer !== undefined) this.#clock.clearTimeout(timer);
     if (this.#closing) throw new KeyshiftError(ErrorCodes.CLOSED, 'ready() interrupted by close()');
-    let error: KeyshiftError | undefined;
-    if (timedOut) {
-      const names = [...pending].join(', ');
-      error = new KeyshiftError(
-        ErrorCodes.STARTUP_TIMEOUT,
-        `ready() timed out after ${timeoutMs} ms; not loaded from ${this.#source.kind}: ${names}`,
-        { details: { pending: names } },
-      );
-    } else if (failed.length > 0) {
-      const first = failed[0] as KeyshiftError;
-      error =
-        failed.length === 1
-          ? first
-          : new KeyshiftError(first.code, `ready() failed for ${failed.length} entries: ${failed.map((e) => e.message).join('; ')}`, {
-              cause: new AggregateError(failed),
-            });
-    }
-    if (error) {
+    if (timedOut || failed.length > 0) {
+      // one report for every entry (src/core/startup-report.ts), instead of one warning each
+      const error = startupError({
+        manager: this.name,
+        sourceKind: this.#source.kind,
+        locate: (name) => this.#source.locate?.(this.#states.get(name)?.info.key ?? name),
+        keyOf: (name) => this.#states.get(name)?.info.key ?? name,
+        entries: this.#states.size,
+        failed,
+        pending: timedOut ? [...pending] : [],
+        timeoutMs,
+      });
       const holdMs = (this.#opts.minStartupFailureMs ?? 0) - (this.#clock.now() - started);
       if (holdMs > 0) await this.#sleep(holdMs);
       throw error;
@@ -292,6 +325,9 @@ export class Manager {
     this.#ready = true;
     for (const state of this.#states.values()) this.#schedule(state, true);
     this.#unwatch = this.#source.watch?.((keys) => this.#onSourceChange(keys));
+    this.#unnotify = this.#opts.notifications?.onChange(() => {
+      for (const state of this.#states.values()) this.#schedule(state);
+    });
     this.#events.emit('ready', { durationMs: this.#clock.now() - started, entries: this.#states.size });
   }
 
@@ -406,16 +442,17 @@ export class Manager {
   /** Arms the entry's next refresh: backoff while failing, else the jittered TTL; the `first` after ready() is spread over the TTL. */
   #schedule(state: EntryState, first = false): void {
     if (this.#closing || state.info.kind === 'static' || !this.#ready) return;
-    if (state.timer !== undefined) this.#clock.clearTimeout(state.timer);
+    if (state.timer !== undefined) this.#timers.clearTimeout(state.timer);
     const failing = state.consecutiveFailures > 0;
     const ttl = state.info.ttlMs ?? 0;
     const jitter = this.#opts.ttlJitter ?? DEFAULT_TTL_JITTER;
+    const resting = this.#opts.notifications?.ttlMs(ttl) ?? ttl;
     const delay = failing
       ? backoffDelay(state.consecutiveFailures, this.#opts.backoff ?? {}, this.#random, retryAfter(state.lastError))
       : first
-        ? firstRefreshDelay(ttl, jitter, this.#random)
-        : jittered(ttl, jitter, this.#random);
-    state.timer = this.#clock.setTimeout(() => {
+        ? firstRefreshDelay(resting, jitter, this.#random)
+        : jittered(resting, jitter, this.#random);
+    state.timer = this.#timers.setTimeout(() => {
       state.timer = undefined;
       this.#fetch(state, failing ? 'retry' : 'ttl').then(() => this.#schedule(state), this.#internalError);
     }, delay);
@@ -462,7 +499,7 @@ export class Manager {
       state.lastError = result.error;
       if (state.rejectedVersion !== result.version) {
         state.rejectedVersion = result.version;
-        this.#logger.warn({ entry: name, version: result.version, code: result.error.code }, result.error.message);
+        if (trigger !== 'startup') this.#logger.warn({ entry: name, version: result.version, code: result.error.code }, result.error.message);
         this.#events.emit('rejected', { name, version: result.version, type: state.info.type, code: result.error.code, reason: String(result.error.details.reason ?? result.error.message) });
         if (state.info.adoption !== undefined && state.hasValue && state.info.kind === 'dynamic') this.#haltRejected(state, result, marker);
       }
@@ -775,7 +812,7 @@ export class Manager {
     const name = state.info.name;
     state.recordFailure(this.#clock.now(), ALERT_FAILURE_WINDOW_MS);
     state.lastError = error;
-    this.#logger.warn({ entry: name, code: error.code, trigger, failures: state.consecutiveFailures }, error.message);
+    if (trigger !== 'startup') this.#logger.warn({ entry: name, code: error.code, trigger, failures: state.consecutiveFailures }, error.message); // at start-up: the report
     this.#events.emit('error', { name, error, trigger, consecutiveFailures: state.consecutiveFailures });
     if (!state.hasValue || state.info.kind === 'static') return;
     const ageMs = this.#clock.now() - state.fetchedAt;
@@ -826,6 +863,7 @@ export class Manager {
       source: this.#source.kind,
       entries: [...this.#states.values()].map((s) => statusOf(s, now)),
       readsOutsideSnapshot: this.#snapshots.outsideReads,
+      ...(this.#opts.instance ? { instance: { ...this.#opts.instance } } : {}),
     };
   }
 
@@ -837,13 +875,17 @@ export class Manager {
   async #close(): Promise<void> {
     this.#events.mute();
     this.#unwatch?.();
+    this.#unnotify?.();
     for (const state of this.#states.values()) {
-      for (const timer of [state.timer, state.staleTimer, state.recheckTimer, state.trailingTimer]) {
+      if (state.timer !== undefined) this.#timers.clearTimeout(state.timer);
+      state.timer = undefined;
+      for (const timer of [state.staleTimer, state.recheckTimer, state.trailingTimer]) {
         if (timer !== undefined) this.#clock.clearTimeout(timer);
       }
       state.timer = state.staleTimer = state.recheckTimer = state.trailingTimer = undefined;
       if (state.rollout?.timer !== undefined) this.#clock.clearTimeout(state.rollout.timer);
     }
+    this.#requestDriven?.clear();
     this.#closer.abort();
     await this.#flights.drain();
     await this.#source.close?.();

@@ -6,7 +6,10 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { ServiceDefinition } from '@grpc/grpc-js';
+import { EMULATOR_PEERS, isMissingPackage, loadOptionalPeer, missingPeerMessage } from '../_optional-peer.ts';
+import { ErrorCodes, KeyshiftError } from '../errors.ts';
 
+const EMULATOR_USER = 'the Secret Manager emulator';
 const SERVICE = 'google.cloud.secretmanager.v1.SecretManagerService';
 
 let cached: Promise<ServiceDefinition> | undefined;
@@ -22,10 +25,17 @@ export function loadSecretManagerService(): Promise<ServiceDefinition> {
 
 async function load(): Promise<ServiceDefinition> {
   const require = createRequire(import.meta.url);
-  const clientMain = require.resolve('@google-cloud/secret-manager');
+  let clientMain: string;
+  try {
+    clientMain = require.resolve('@google-cloud/secret-manager');
+  } catch (error) {
+    if (!isMissingPackage(error, '@google-cloud/secret-manager')) throw error;
+    const message = `${missingPeerMessage(EMULATOR_USER, EMULATOR_PEERS)} (@google-cloud/secret-manager for its protos)`;
+    throw new KeyshiftError(ErrorCodes.PEER_MISSING, message, { cause: error, details: { peer: '@google-cloud/secret-manager' } });
+  }
   const protos = join(dirname(clientMain), '..', 'protos');
   const gaxProtos = join(dirname(createRequire(clientMain).resolve('google-gax')), '..', 'protos');
-  const loader = await import('@grpc/proto-loader');
+  const loader = await loadOptionalPeer('@grpc/proto-loader', EMULATOR_USER, () => import('@grpc/proto-loader'), EMULATOR_PEERS);
   const definition = await loader.load('google/cloud/secretmanager/v1/service.proto', {
     includeDirs: [protos, gaxProtos],
     keepCase: false,

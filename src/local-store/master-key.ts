@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import { createFileExclusive } from './_atomic-write.ts';
 import { errnoCode, fsError } from './_fs-errors.ts';
+import { masterKeyGitAdvice, masterKeyGitWarning } from './gitignore.ts';
 
 export const MASTER_KEY_BYTES = 32;
 export const MASTER_KEY_FILE = 'master.key';
@@ -58,6 +59,15 @@ async function readKeyFile(path: string): Promise<MasterKey> {
   return parseMasterKey(text, `key file ${path}`);
 }
 
+/** Once, when the key file is created: a warning (process.emitWarning) if git would commit it. */
+async function warnIfCommittable(path: string): Promise<void> {
+  const advice = await masterKeyGitAdvice(path).catch(() => undefined);
+  if (advice) process.emitWarning(masterKeyGitWarning(path, advice), { code: MASTER_KEY_GIT_WARNING });
+}
+
+/** The code of the warning emitted when a new master.key is inside a git work tree and not ignored. */
+export const MASTER_KEY_GIT_WARNING = 'KEYSHIFT_MASTER_KEY_NOT_IGNORED';
+
 export interface ResolveMasterKeyOptions {
   /** An explicit key (LocalStoreOptions.masterKey). */
   masterKey: Uint8Array | string | undefined;
@@ -89,7 +99,8 @@ export async function resolveMasterKey(options: ResolveMasterKeyOptions): Promis
     }
   }
   const key = randomBytes(MASTER_KEY_BYTES);
-  await createFileExclusive(path, `${key.toString('base64')}\n`);
+  const created = await createFileExclusive(path, `${key.toString('base64')}\n`);
   key.fill(0);
+  if (created) await warnIfCommittable(path);
   return readKeyFile(path);
 }

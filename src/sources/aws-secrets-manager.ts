@@ -12,10 +12,11 @@ import type {
   SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
 import type { MiddlewareStack } from '@smithy/types';
+import { loadOptionalPeer } from '../_optional-peer.ts';
 import { AWS_BATCH_GET_CONCURRENCY, AWS_BATCH_GET_MAX_IDS, DEFAULT_AWS_VERSION_STAGE } from '../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { Source, SourceGetOptions, SourceValue } from '../types.ts';
-import { isAwsNotFound, toAwsSourceError } from './_aws-errors.ts';
+import { isAwsNotFound, toAwsSourceError } from '../aws/errors.ts';
 import { type AwsSecretSelection, isSameSecret, toAwsSourceValue } from './_aws-secret-value.ts';
 
 export type { AwsSecretSelection } from './_aws-secret-value.ts';
@@ -116,14 +117,10 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): AwsSe
   async function open(): Promise<Connection> {
     let sdk: Sdk;
     try {
-      sdk = await import('@aws-sdk/client-secrets-manager');
+      sdk = await loadOptionalPeer('@aws-sdk/client-secrets-manager', 'awsSecretsManager', () => import('@aws-sdk/client-secrets-manager'));
     } catch (error) {
       connection = undefined;
-      throw new KeyshiftError(
-        ErrorCodes.INVALID_DECLARATION,
-        'awsSecretsManager needs the optional peer @aws-sdk/client-secrets-manager: npm install @aws-sdk/client-secrets-manager',
-        { cause: error },
-      );
+      throw error;
     }
     const client = options.client ?? new sdk.SecretsManagerClient({ ...options.clientConfig, maxAttempts: 1 });
     region ??= await client.config.region().catch(() => undefined);

@@ -1,6 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { OPTIONAL_PEERS } from '../../_optional-peer.ts';
 import { KeyshiftError } from '../../errors.ts';
+import { masterKeyGitAdvice } from '../../local-store/gitignore.ts';
 import { MASTER_KEY_ENV, MASTER_KEY_FILE } from '../../local-store/master-key.ts';
 import { openLocalStore } from '../../local-store/open-local-store.ts';
 import { parseCommandArgs, STORE_OPTIONS } from '../_args.ts';
@@ -15,15 +17,6 @@ interface Check {
   detail: string;
 }
 
-/** Optional peers and the part each one enables. */
-const PEERS: ReadonlyArray<[string, string]> = [
-  ['@google-cloud/secret-manager', 'the Google Secret Manager source'],
-  ['@google-cloud/pubsub', 'Pub/Sub pull invalidation'],
-  ['@grpc/grpc-js', 'the Secret Manager emulator'],
-  ['@aws-sdk/client-secrets-manager', 'the AWS Secrets Manager source'],
-  ['pg', 'the rotating PostgreSQL pool'],
-  ['prom-client', 'GET /metrics'],
-];
 
 function installed(name: string): boolean {
   try {
@@ -53,6 +46,12 @@ async function storeChecks(dir: string, io: CliIo): Promise<Check[]> {
     } catch {
       checks.push({ check: 'master key file', verdict: 'fail', detail: `no ${MASTER_KEY_FILE} and no ${MASTER_KEY_ENV}` });
     }
+    const advice = await masterKeyGitAdvice(join(dir, MASTER_KEY_FILE)).catch(() => undefined);
+    checks.push(
+      advice
+        ? { check: 'master key in git', verdict: 'fail', detail: `${MASTER_KEY_FILE} would be committed: add ${advice.line} to ${advice.gitignore} (keyshift init --gitignore)` }
+        : { check: 'master key in git', verdict: 'ok', detail: 'not in a git work tree, or ignored' },
+    );
   }
   try {
     const store = await openLocalStore({ dir, create: false, env: io.env });
@@ -91,8 +90,10 @@ export const doctor = defineCommand({
     const checks: Check[] = [
       { check: 'node', verdict: major >= 20 ? 'ok' : 'fail', detail: `v${process.versions.node} (keyshift needs 20 or later)` },
       ...(await storeChecks(cliStoreDir(values.store, io), io)),
-      ...PEERS.map(([name, part]): Check =>
-        installed(name) ? { check: name, verdict: 'ok', detail: `installed: ${part}` } : { check: name, verdict: 'warn', detail: `not installed: needed only for ${part}` },
+      ...OPTIONAL_PEERS.map(([name, part]): Check =>
+        installed(name)
+          ? { check: name, verdict: 'ok', detail: `installed: ${part}` }
+          : { check: name, verdict: 'warn', detail: `not installed: needed only for ${part} (npm install ${name})` },
       ),
     ];
     if (values.json) writeJson(io, checks);

@@ -5,8 +5,11 @@ import { disable } from './disable.ts';
 import { doctor } from './doctor.ts';
 import { emulator } from './emulator.ts';
 import { enable } from './enable.ts';
+import { fleet } from './fleet.ts';
 import { get } from './get.ts';
+import { init } from './init.ts';
 import { inventory } from './inventory.ts';
+import { keyringMigrate } from './keyring-migrate.ts';
 import { list } from './list.ts';
 import { put } from './put.ts';
 import { rollout } from './rollout.ts';
@@ -22,6 +25,7 @@ import { versions } from './versions.ts';
  * above and append it below: one line each.
  */
 export const commands: Command[] = [
+  init,
   put,
   get,
   versions,
@@ -34,8 +38,10 @@ export const commands: Command[] = [
   emulator,
   serve,
   verifyRotationCommand,
+  fleet,
   rotate,
   rollout,
+  keyringMigrate,
   agent,
   run,
 ];

@@ -1,13 +1,14 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { loadOptionalPeer } from '../../_optional-peer.ts';
 import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import { copyVersion } from '../../rotation/staged/rotators/copy-version.ts';
 import { pgPassword } from '../../rotation/staged/rotators/pg-password.ts';
 import { randomSecret } from '../../rotation/staged/rotators/random-secret.ts';
-import type { RotationStore } from '../../rotation/staged/_rotation-state.ts';
 import {
   createRotationRunner,
   type RotationResult,
+  type RotationStore,
   type Rotator,
   readLastRotation,
   readRecord,
@@ -64,7 +65,7 @@ function count(text: string | undefined, option: string): number | undefined {
 
 /** The admin connection and test login of `--rotator pg` come from pg's environment (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE). */
 async function pgRotator(values: Values, io: CliIo): Promise<{ rotator: Rotator; close(): Promise<void> }> {
-  const pg = (await import('pg')).default;
+  const pg = (await loadOptionalPeer('pg', 'keyshift rotate --rotator pg', () => import('pg'))).default;
   const env = io.env;
   const connection = { ...(env.PGHOST ? { host: env.PGHOST } : {}), ...(env.PGPORT ? { port: Number(env.PGPORT) } : {}), ...(env.PGDATABASE ? { database: env.PGDATABASE } : {}) };
   const admin = new pg.Pool({ ...connection, user: env.PGUSER, password: env.PGPASSWORD, max: 1 });

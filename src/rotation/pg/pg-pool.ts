@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import type { PoolClient, PoolConfig, QueryConfig, QueryResult, QueryResultRow } from 'pg';
+import { loadOptionalPeer } from '../../_optional-peer.ts';
 import {
   DEFAULT_PG_ALERT_AFTER_FAILURES,
   DEFAULT_PG_CONNECT_TIMEOUT_MS,
@@ -126,7 +127,7 @@ export interface RotatingPool {
 export async function createRotatingPool<D extends Declaration>(options: RotatingPoolOptions<D>): Promise<RotatingPool> {
   const host = hostOf(options.keyshift, 'createRotatingPool()');
   const entries = credentialEntries(host, options.user, options.password, options.strategy ?? 'single-user');
-  const pg = options.pg ?? (await import('pg')).default;
+  const pg = options.pg ?? (await loadOptionalPeer('pg', 'keyshift/rotation/pg (createRotatingPool)', () => import('pg'))).default;
   return new RotatingPg(pg, host, entries, options);
 }
 

@@ -14,6 +14,7 @@
  *   the password secret; live sessions of the other role are never touched.
  */
 import type { ClientConfig } from 'pg';
+import { loadOptionalPeer } from '../../../_optional-peer.ts';
 import { DEFAULT_PG_PASSWORD_LENGTH } from '../../../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../../../errors.ts';
 import { isAuthFailure, type PgModule, sqlState } from '../../_pg.ts';
@@ -98,7 +99,7 @@ export function pgPassword(options: PgPasswordOptions): Rotator {
   }
   let pg: Promise<PgModule> | undefined;
   const pgModule = (): Promise<PgModule> => {
-    pg ??= options.pg ? Promise.resolve(options.pg) : import('pg').then((m) => m.default);
+    pg ??= options.pg ? Promise.resolve(options.pg) : loadOptionalPeer('pg', 'the pgPassword rotator', () => import('pg')).then((m) => m.default);
     return pg;
   };
 
