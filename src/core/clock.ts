@@ -1,18 +1,18 @@
 import type { Clock, TimerHandle } from '../types.ts';
+import { clearHeapTimeout, type HeapTimer, heapTimeout } from './_timer-heap.ts';
 
-/** Real time: performance.now() for ages and TTLs, unref'd timers that never hold the process open. */
+/**
+ * Real time: performance.now() for ages and TTLs, and timers that never hold the
+ * process open: one process-wide heap behind a single unref'd Node timer
+ * (src/core/_timer-heap.ts), so an armed timer costs a small heap item, not a Node timer.
+ */
 export const systemClock: Clock = Object.freeze({
   now: () => performance.now(),
   wallNow: () => Date.now(),
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    // Node keeps one internal list per distinct delay until that delay has passed, even
-    // when its timer is cleared; jittered delays are all distinct, so round long ones to
-    // 100 ms to keep the number of lists (and the heap) bounded.
-    const handle = setTimeout(fn, ms < 1_000 ? Math.ceil(ms) : Math.ceil(ms / 100) * 100);
-    handle.unref();
-    return handle;
+    return heapTimeout(fn, ms) as unknown as TimerHandle;
   },
   clearTimeout(handle: TimerHandle): void {
-    clearTimeout(handle as ReturnType<typeof setTimeout>);
+    clearHeapTimeout(handle as unknown as HeapTimer);
   },
 });

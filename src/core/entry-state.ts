@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { LATENCY_SAMPLES } from '../constants.ts';
 import type { KeyshiftError } from '../errors.ts';
 import type { TimerHandle } from '../types.ts';
+import { LatencySamples } from './_latency-samples.ts';
 import type { Codec } from './codecs/codec.ts';
 import type { EntryInfo } from './define-secrets.ts';
 
@@ -29,7 +29,27 @@ export interface RolloutState {
   timer: TimerHandle | undefined;
 }
 
-/** Everything the manager knows about one entry. Internal: callers see EntryStatus. */
+/** Fields most entries never set: created on the first write of one, so a healthy entry does without. */
+class RareFields {
+  lastError: KeyshiftError | undefined;
+  rejectedVersion: string | undefined;
+  olderVersion: string | undefined;
+  staleTimer: TimerHandle | undefined;
+  recheckTimer: TimerHandle | undefined;
+  trailingTimer: TimerHandle | undefined;
+  lastForcedAt = Number.NEGATIVE_INFINITY;
+  readonly recentFailures: number[] = [];
+  rollout: RolloutState | undefined;
+  badMarker: string | undefined;
+}
+
+const NO_FAILURES: readonly number[] = Object.freeze([]);
+
+/**
+ * Everything the manager knows about one entry. Internal: callers see EntryStatus.
+ * Kept small (every cached entry has one): the fetch-duration samples live in the
+ * manager's LatencySamples, and the fields a healthy entry never sets in RareFields.
+ */
 export class EntryState {
   /** The decoded (and wrapped) value, or null for a missing optional entry. */
   value: unknown;
@@ -42,57 +62,113 @@ export class EntryState {
   /** Wall-clock time of the last successful fetch, for display. */
   fetchedAtWall = 0;
   servedBy: string | undefined;
-  lastError: KeyshiftError | undefined;
   consecutiveFailures = 0;
-  /** The last version refused by its type, so one bad version alerts once. */
-  rejectedVersion: string | undefined;
-  /** The last older version answered (out-of-order), so a lagging store warns once per version. */
-  olderVersion: string | undefined;
-  /** The canary rollout in progress (or halted) on this instance, if any. */
-  rollout: RolloutState | undefined;
-  /** The last bad rollout marker text reported, so one bad marker warns once. */
-  badMarker: string | undefined;
   staleExceeded = false;
   failClosed = false;
   timer: TimerHandle | undefined;
-  staleTimer: TimerHandle | undefined;
-  recheckTimer: TimerHandle | undefined;
-  /** One trailing fetch for forced refreshes that fell inside the minimum interval. */
-  trailingTimer: TimerHandle | undefined;
-  /** Monotonic time the last forced (push, admin, manual) fetch started. */
-  lastForcedAt = Number.NEGATIVE_INFINITY;
   successes = 0;
   failures = 0;
-  readonly #latencies = new Float32Array(LATENCY_SAMPLES);
-  #latencyCount = 0;
-  /** Monotonic times of recent failures (for "3 failures in 5 minutes"). */
-  readonly recentFailures: number[] = [];
+  readonly #samples: LatencySamples;
+  readonly #slot: number;
+  #rare: RareFields | undefined;
 
   constructor(
     readonly info: EntryInfo,
     readonly codec: Codec<unknown>,
     readonly validate: StandardSchemaV1<unknown, unknown> | undefined,
-  ) {}
+    samples: LatencySamples = new LatencySamples(),
+  ) {
+    this.#samples = samples;
+    this.#slot = samples.add();
+  }
+
+  #more(): RareFields {
+    this.#rare ??= new RareFields();
+    return this.#rare;
+  }
+
+  get lastError(): KeyshiftError | undefined {
+    return this.#rare?.lastError;
+  }
+  set lastError(error: KeyshiftError | undefined) {
+    if (error !== undefined || this.#rare) this.#more().lastError = error;
+  }
+  /** The last version refused by its type, so one bad version alerts once. */
+  get rejectedVersion(): string | undefined {
+    return this.#rare?.rejectedVersion;
+  }
+  set rejectedVersion(version: string | undefined) {
+    if (version !== undefined || this.#rare) this.#more().rejectedVersion = version;
+  }
+  /** The last older version answered (out-of-order), so a lagging store warns once per version. */
+  get olderVersion(): string | undefined {
+    return this.#rare?.olderVersion;
+  }
+  set olderVersion(version: string | undefined) {
+    if (version !== undefined || this.#rare) this.#more().olderVersion = version;
+  }
+  /** The canary rollout in progress (or halted) on this instance, if any. */
+  get rollout(): RolloutState | undefined {
+    return this.#rare?.rollout;
+  }
+  set rollout(rollout: RolloutState | undefined) {
+    if (rollout !== undefined || this.#rare) this.#more().rollout = rollout;
+  }
+  /** The last bad rollout marker text reported, so one bad marker warns once. */
+  get badMarker(): string | undefined {
+    return this.#rare?.badMarker;
+  }
+  set badMarker(text: string | undefined) {
+    if (text !== undefined || this.#rare) this.#more().badMarker = text;
+  }
+
+  get staleTimer(): TimerHandle | undefined {
+    return this.#rare?.staleTimer;
+  }
+  set staleTimer(timer: TimerHandle | undefined) {
+    if (timer !== undefined || this.#rare) this.#more().staleTimer = timer;
+  }
+  get recheckTimer(): TimerHandle | undefined {
+    return this.#rare?.recheckTimer;
+  }
+  set recheckTimer(timer: TimerHandle | undefined) {
+    if (timer !== undefined || this.#rare) this.#more().recheckTimer = timer;
+  }
+  /** One trailing fetch for forced refreshes that fell inside the minimum interval. */
+  get trailingTimer(): TimerHandle | undefined {
+    return this.#rare?.trailingTimer;
+  }
+  set trailingTimer(timer: TimerHandle | undefined) {
+    if (timer !== undefined || this.#rare) this.#more().trailingTimer = timer;
+  }
+  /** Monotonic time the last forced (push, admin, manual) fetch started. */
+  get lastForcedAt(): number {
+    return this.#rare?.lastForcedAt ?? Number.NEGATIVE_INFINITY;
+  }
+  set lastForcedAt(at: number) {
+    this.#more().lastForcedAt = at;
+  }
+  /** Monotonic times of recent failures (for "3 failures in 5 minutes"). */
+  get recentFailures(): readonly number[] {
+    return this.#rare?.recentFailures ?? NO_FAILURES;
+  }
 
   recordLatency(ms: number): void {
-    this.#latencies[this.#latencyCount % LATENCY_SAMPLES] = ms;
-    this.#latencyCount++;
+    this.#samples.record(this.#slot, ms);
   }
 
   recordFailure(now: number, windowMs: number): void {
     this.failures++;
     this.consecutiveFailures++;
-    this.recentFailures.push(now);
-    while (this.recentFailures.length > 0 && now - (this.recentFailures[0] ?? now) > windowMs) this.recentFailures.shift();
-    if (this.recentFailures.length > 64) this.recentFailures.shift();
+    const recent = this.#more().recentFailures;
+    recent.push(now);
+    while (recent.length > 0 && now - (recent[0] ?? now) > windowMs) recent.shift();
+    if (recent.length > 64) recent.shift();
   }
 
   /** The p-th percentile (0..1) of the last LATENCY_SAMPLES fetch durations, or undefined. */
   latency(p: number): number | undefined {
-    const n = Math.min(this.#latencyCount, LATENCY_SAMPLES);
-    if (n === 0) return undefined;
-    const sorted = Array.from(this.#latencies.subarray(0, n)).sort((a, b) => a - b);
-    return sorted[Math.min(n - 1, Math.ceil(p * n) - 1)];
+    return this.#samples.percentile(this.#slot, p);
   }
 }
 

@@ -15,6 +15,7 @@ import { ErrorCodes, isTransient, KeyshiftError, StaleSecretError } from '../err
 import type { Clock, Disposer, Logger, RolloutMarker, Source, SourceValue } from '../types.ts';
 import { adoptionSlot, fractionAt, inSlice, nextStepInMs } from './adoption.ts';
 import { withDevDefaults } from './_dev-defaults.ts';
+import { LatencySamples } from './_latency-samples.ts';
 import { systemClock } from './clock.ts';
 import { checkEntry, type Declaration, type EntryInfo, resolveEntry } from './define-secrets.ts';
 import { Emitter } from './emitter.ts';
@@ -143,6 +144,7 @@ export class Manager {
   readonly #logger: Logger;
   readonly #events: Emitter;
   readonly #snapshots = new RequestSnapshots();
+  readonly #latencies = new LatencySamples();
   readonly #flights = new SingleFlight<string, RefreshResult>();
   readonly #closer = new AbortController();
   readonly #ctx: FetchContext;
@@ -179,7 +181,7 @@ export class Manager {
     this.#timers = this.#requestDriven ?? this.#clock;
     for (const [name, decl] of Object.entries(declaration)) {
       checkEntry(name, decl, options.policy ?? DEFAULT_POLICY);
-      const state = new EntryState(resolveEntry(name, decl), decl.type, decl.validate);
+      const state = new EntryState(resolveEntry(name, decl), decl.type, decl.validate, this.#latencies);
       this.#states.set(name, state);
       const same = this.#byKey.get(state.info.key) ?? [];
       same.push(state);

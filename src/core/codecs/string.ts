@@ -13,8 +13,18 @@ export interface StringCodecOptions {
 
 const HEADER_UNSAFE = /[\r\n\0]/;
 
+/** `t.string()` without options: one shared codec, not an object and a closure per entry. */
+const PLAIN: Codec<string> = Object.freeze({
+  kind: 'string',
+  decode(text: string): string {
+    if (text.includes('\0')) throw new CodecError('contains a NUL character');
+    return text;
+  },
+});
+
 export function string(options: StringCodecOptions = {}): Codec<string> {
   const { minLength = 0, maxLength, pattern, header = false } = options;
+  if (minLength === 0 && maxLength === undefined && pattern === undefined && !header) return PLAIN;
   return {
     kind: 'string',
     decode(text) {
