@@ -59,6 +59,8 @@ export const ErrorCodes = {
   AGENT_LOCKED: 'KS_ERR_AGENT_LOCKED',
   /** The agent could not write its rendered files (permission, full disk); the previous files stay. */
   RENDER_FAILED: 'KS_ERR_RENDER_FAILED',
+  /** A rollout marker kept with a secret has a shape keyshift does not write; it is ignored. */
+  ROLLOUT_MARKER: 'KS_ERR_ROLLOUT_MARKER',
   /** An optional peer dependency that this part of keyshift needs is not installed (the message has the npm install command). */
   PEER_MISSING: 'KS_ERR_PEER_MISSING',
   /** An unexpected failure inside keyshift or a user callback. */

@@ -68,8 +68,31 @@ export interface Source {
    * argument when any may have. Returns a disposer. Sources that cannot watch omit it.
    */
   watch?(onChange: (names?: readonly string[]) => void): () => void;
+  /**
+   * Optional rollout capability (canary adoption, docs/adoption.md): reads the entry's
+   * rollout marker (a halted or promoted version) kept next to the secret (a Secret
+   * Manager annotation, the local store's metadata). Resolves undefined when there is
+   * none; throws KS_ERR_ROLLOUT_MARKER for a marker of another shape (the core reports it
+   * as an event and ignores it).
+   */
+  rolloutMarker?(name: string, options: { signal: AbortSignal }): Promise<RolloutMarker | undefined>;
+  /** Writes (or, with undefined, removes) the entry's rollout marker, conditionally on the secret's etag. */
+  markRollout?(name: string, marker: RolloutMarker | undefined, options: { signal: AbortSignal }): Promise<void>;
   /** Releases clients, watchers and timers. */
   close?(): Promise<void> | void;
+}
+
+/**
+ * A rollout marker kept with a secret: `halted` (no instance adopts the version; those
+ * serving it step back) or `promoted` (every instance serves it now, bake or not).
+ */
+export interface RolloutMarker {
+  version: string;
+  state: 'halted' | 'promoted';
+  /** Why, for operators: entry names, counts, codes. Never a value. */
+  reason?: string;
+  /** ISO time the marker was written. */
+  at?: string;
 }
 
 /** Categories of the reference platform; each has a default TTL and secrecy. */

@@ -26,6 +26,7 @@ export const ALERT_RULES = [
   'pool-credentials',
   'rotation-failed',
   'notifications-quiet',
+  'rollout-halted',
 ] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 
@@ -120,6 +121,7 @@ const SEVERITY: Record<AlertRule, Alert['severity']> = {
   'source-fallback': 'warning',
   'pool-credentials': 'critical',
   'rotation-failed': 'warning',
+  'rollout-halted': 'warning',
   'notifications-quiet': 'warning',
 };
 
@@ -231,6 +233,16 @@ export function createAlertRules(
     fire('rejected', m, e.name, message, `:${e.version}`);
   };
 
+  const onHalted = (ks: AdminManager, e: KeyshiftEvents['rollout-halted']): void => {
+    const m = ks.name;
+    fire('rollout-halted', m, e.name, () => `${m}: the rollout of version ${e.version} of ${e.name} is halted (${e.by}: ${e.reason}); version ${e.servedVersion ?? versionOf(ks, e.name)} stays in service`, `:${e.version}`);
+  };
+
+  const onChange = (ks: AdminManager, e: KeyshiftEvents['change']): void => {
+    // a later version served (not the step back itself) ends a halted rollout's incident
+    if (e.trigger !== 'rollout') resolve('rollout-halted', ks.name, e.name);
+  };
+
   const onStale = (ks: AdminManager, e: KeyshiftEvents['stale']): void => {
     if (!e.exceeded) return;
     const m = ks.name;
@@ -242,6 +254,8 @@ export function createAlertRules(
     disposers.push(ks.on('fetch', (e) => onFetch(ks, e)));
     disposers.push(ks.on('rejected', (e) => onRejected(ks, e)));
     disposers.push(ks.on('stale', (e) => onStale(ks, e)));
+    disposers.push(ks.on('rollout-halted', (e) => onHalted(ks, e)));
+    disposers.push(ks.on('change', (e) => onChange(ks, e)));
     // Incidents already under way when the rules attach.
     for (const entry of ks.status().entries) {
       if (!entry.staleExceeded) continue;

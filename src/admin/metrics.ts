@@ -66,6 +66,12 @@ export async function createAdminMetrics(managers: readonly AdminManager[], firi
     labelNames: ['manager', 'entry', 'category', 'source'] as const,
     registers,
   });
+  const halted = new prom.Counter({
+    name: 'keyshift_rollouts_halted_total',
+    help: 'Canary rollouts halted on this instance (failures past the threshold, a rejected version, a halt marker); the previous version stayed or came back.',
+    labelNames: ['manager', 'entry', 'category', 'by'] as const,
+    registers,
+  });
   const errors = new prom.Counter({
     name: 'keyshift_errors_total',
     help: 'Error events: failed fetches and failures of background work (listeners, timers, pushes). Fetch failures by entry are in keyshift_fetches_total.',
@@ -164,6 +170,10 @@ export async function createAdminMetrics(managers: readonly AdminManager[], firi
       ks.on('out-of-order', (e) => {
         const info = declared.get(e.name);
         if (info) outOfOrder.inc({ manager, entry: e.name, category: info.category, source: e.source });
+      }),
+      ks.on('rollout-halted', (e) => {
+        const info = declared.get(e.name);
+        if (info) halted.inc({ manager, entry: e.name, category: info.category, by: e.by });
       }),
       ks.on('error', () => errors.inc({ manager })),
     );

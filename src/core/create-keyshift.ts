@@ -2,7 +2,7 @@ import type { Disposer } from '../types.ts';
 import type { Declaration, DynamicKeys, EntryInfo, StaticValues, ValueOf } from './define-secrets.ts';
 import type { EventName, Listener, Trigger } from './events.ts';
 import type { OverlapValue } from './overlap-window.ts';
-import { type KeyshiftOptions, Manager, type ManagerStatus, type RefreshResult } from './manager.ts';
+import { type FailureReport, type KeyshiftOptions, Manager, type ManagerStatus, type RefreshResult } from './manager.ts';
 
 /** A consistent, frozen view of every dynamic value. */
 export interface Snapshot<D extends Declaration> {
@@ -45,6 +45,16 @@ export interface Keyshift<D extends Declaration> {
   snapshot(): Snapshot<D>;
   /** Subscribes to change, rejected, error, stale, recovered, fetch, ready. Returns a disposer. */
   on<E extends EventName>(event: E, listener: Listener<E>): Disposer;
+  /**
+   * One failure the application attributes to an entry (an API answered 401 with the new
+   * key, a connection to the new URL failed). While the version this instance serves is
+   * in its canary bake (an entry declared with `adoption`), it counts against it; past
+   * the policy's `maxFailures` the rollout halts: this instance steps back to the previous
+   * version and marks the version halted in the store. Otherwise it is not counted.
+   */
+  reportFailure(name: DynamicKeys<D>): FailureReport;
+  /** This instance's identity for canary adoption (the `instanceId` option, else a random id). */
+  readonly instanceId: string;
   /** Every entry's value-free status. */
   status(): ManagerStatus;
   /** The resolved declaration (names, kinds, categories, TTLs): no values. */

@@ -3,6 +3,7 @@ import { DEFAULT_TTL_MS_BY_CATEGORY } from '../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { Category, RotationKind, SecretCategory } from '../types.ts';
 import type { Codec } from './codecs/codec.ts';
+import { type AdoptionPolicy, type ResolvedAdoption, resolveAdoption } from './adoption.ts';
 import { assertPolicy, DEFAULT_POLICY, type PolicyRule } from './policy.ts';
 import type { Secret } from './redacted.ts';
 
@@ -45,6 +46,14 @@ export interface EntryDeclaration<T = unknown> {
    * development value belongs in `.env` or the local store, not in the code.
    */
   devDefault?: string;
+  /**
+   * Canary adoption (docs/adoption.md): a new version is first served by a deterministic
+   * slice of the fleet that grows over `bakeMs`, and failures counted against it during
+   * the bake halt it. `true` takes the category's defaults. Default: off (a new version is
+   * served at once). Refused for database-credential, signing-key, private-key and
+   * webhook-secret, where a fleet serving two versions at once is unsafe.
+   */
+  adoption?: AdoptionPolicy | boolean;
 }
 
 /** A service's declaration: entry name → entry. */
@@ -100,6 +109,7 @@ export function checkEntry(name: string, entry: EntryDeclaration<unknown>, rules
   if (entry.static && (entry.ttlMs !== undefined || entry.maxStaleMs !== undefined)) {
     throw invalid(name, 'a static entry is read once: ttlMs and maxStaleMs do not apply');
   }
+  resolveAdoption(name, entry.category ?? 'other', entry.adoption, entry.static ?? false);
   if (entry.devDefault !== undefined) {
     if (typeof entry.devDefault !== 'string') throw invalid(name, 'devDefault must be the stored text (a string)');
     if (resolveEntry(name, entry).secret) {
@@ -138,6 +148,8 @@ export interface EntryInfo {
   readonly description: string | undefined;
   /** How long a replaced value stays readable through overlapping(); undefined: no overlap. */
   readonly overlapMs: number | undefined;
+  /** The canary policy; undefined: a new version is served at once. */
+  readonly adoption: ResolvedAdoption | undefined;
 }
 
 export function resolveEntry(name: string, entry: EntryDeclaration<unknown>): EntryInfo {
@@ -156,5 +168,6 @@ export function resolveEntry(name: string, entry: EntryDeclaration<unknown>): En
     rotation: entry.rotation,
     description: entry.description,
     overlapMs: entry.overlapMs,
+    adoption: resolveAdoption(name, category, entry.adoption, entry.static ?? false),
   });
 }

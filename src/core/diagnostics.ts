@@ -10,7 +10,7 @@ import * as diagnosticsChannel from 'node:diagnostics_channel';
  * them all.
  */
 export const CHANNEL_EVENTS = {
-  manager: ['fetch', 'change', 'out-of-order', 'rejected', 'error', 'stale', 'recovered', 'ready'],
+  manager: ['fetch', 'change', 'out-of-order', 'rollout-halted', 'rejected', 'error', 'stale', 'recovered', 'ready'],
   pool: ['swap', 'drained', 'auth-failure', 'alert', 'recovered', 'error'],
   keyring: ['change', 'rejected', 'refresh'],
   rotation: ['stage', 'finished', 'failed', 'alert'],
@@ -39,6 +39,7 @@ export const channels = {
   fetch: diagnosticsChannel.channel(channelName('manager', 'fetch')),
   change: diagnosticsChannel.channel(channelName('manager', 'change')),
   'out-of-order': diagnosticsChannel.channel(channelName('manager', 'out-of-order')),
+  'rollout-halted': diagnosticsChannel.channel(channelName('manager', 'rollout-halted')),
   rejected: diagnosticsChannel.channel(channelName('manager', 'rejected')),
   error: diagnosticsChannel.channel(channelName('manager', 'error')),
   stale: diagnosticsChannel.channel(channelName('manager', 'stale')),

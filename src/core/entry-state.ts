@@ -5,6 +5,30 @@ import { LatencySamples } from './_latency-samples.ts';
 import type { Codec } from './codecs/codec.ts';
 import type { EntryInfo } from './define-secrets.ts';
 
+/** A canary rollout of one version on this instance (entries with an adoption policy). */
+export interface RolloutState {
+  readonly version: string;
+  order: number | bigint | undefined;
+  /** The decoded value, kept while this instance waits for its turn. */
+  value: unknown;
+  source: string;
+  /** Monotonic time this instance first saw the version (or the rollout resumed). */
+  firstSeenAt: number;
+  /** This instance's place in [0, 1) for this version (adoptionSlot). */
+  readonly slot: number;
+  /** This instance serves the version. */
+  serving: boolean;
+  failures: number;
+  /** Why the version is halted, or undefined while it rolls out. */
+  halted: 'failures' | 'rejected' | 'marker' | undefined;
+  haltReason: string | undefined;
+  /** The halt marker this instance wrote is in the store. */
+  markerWritten: boolean;
+  /** What was served before, kept for a step back while the version bakes. */
+  previous: { value: unknown; version: string; order: number | bigint | undefined; servedBy: string | undefined } | undefined;
+  timer: TimerHandle | undefined;
+}
+
 /** Fields most entries never set: created on the first write of one, so a healthy entry does without. */
 class RareFields {
   lastError: KeyshiftError | undefined;
@@ -15,6 +39,8 @@ class RareFields {
   trailingTimer: TimerHandle | undefined;
   lastForcedAt = Number.NEGATIVE_INFINITY;
   readonly recentFailures: number[] = [];
+  rollout: RolloutState | undefined;
+  badMarker: string | undefined;
 }
 
 const NO_FAILURES: readonly number[] = Object.freeze([]);
@@ -81,6 +107,21 @@ export class EntryState {
   set olderVersion(version: string | undefined) {
     if (version !== undefined || this.#rare) this.#more().olderVersion = version;
   }
+  /** The canary rollout in progress (or halted) on this instance, if any. */
+  get rollout(): RolloutState | undefined {
+    return this.#rare?.rollout;
+  }
+  set rollout(rollout: RolloutState | undefined) {
+    if (rollout !== undefined || this.#rare) this.#more().rollout = rollout;
+  }
+  /** The last bad rollout marker text reported, so one bad marker warns once. */
+  get badMarker(): string | undefined {
+    return this.#rare?.badMarker;
+  }
+  set badMarker(text: string | undefined) {
+    if (text !== undefined || this.#rare) this.#more().badMarker = text;
+  }
+
   get staleTimer(): TimerHandle | undefined {
     return this.#rare?.staleTimer;
   }
@@ -158,4 +199,21 @@ export interface EntryStatus {
   successRate: number | undefined;
   /** A value-free description (a URL's scheme and host), only for non-secret entries. */
   display: string | undefined;
+  /** The canary rollout in progress or halted on this instance (entries with an adoption policy). */
+  rollout: RolloutStatus | undefined;
+}
+
+/** A canary rollout as status shows it. */
+export interface RolloutStatus {
+  version: string;
+  /** The fraction of the fleet meant to serve it now (1 once baked or promoted). */
+  fraction: number;
+  /** This instance serves it. */
+  serving: boolean;
+  failures: number;
+  maxFailures: number;
+  halted: boolean;
+  haltedBy: 'failures' | 'rejected' | 'marker' | undefined;
+  elapsedMs: number;
+  bakeMs: number;
 }

@@ -1,7 +1,7 @@
 import type { KeyshiftError } from '../errors.ts';
 
 /** What started a fetch. */
-export type Trigger = 'startup' | 'ttl' | 'retry' | 'push' | 'admin' | 'manual' | 'recheck';
+export type Trigger = 'startup' | 'ttl' | 'retry' | 'push' | 'admin' | 'manual' | 'recheck' | 'rollout';
 
 /** How a fetch ended. */
 export type FetchOutcome = 'changed' | 'unchanged' | 'rejected' | 'not-found' | 'error';
@@ -15,6 +15,12 @@ export interface KeyshiftEvents {
    * Only for sources that order their versions (`SourceValue.order`).
    */
   'out-of-order': { name: string; version: string; servedVersion: string; trigger: Trigger; source: string };
+  /**
+   * A canary rollout was halted on this instance: failures past the policy's threshold, a
+   * rejected version, or a halt marker in the store. `steppedBack`: this instance served
+   * the version and now serves `servedVersion` (the previous one) again.
+   */
+  'rollout-halted': { name: string; version: string; servedVersion: string | undefined; by: 'failures' | 'rejected' | 'marker'; reason: string; failures: number; steppedBack: boolean };
   /** A version failed its type or validator; the previous value stays. */
   rejected: { name: string; version: string; type: string; code: string; reason: string };
   /** A fetch failed (the last-known-good value stays), or a listener threw. */

@@ -11,11 +11,12 @@ export {
   type ValueOf,
 } from './define-secrets.ts';
 export { CHANNEL_NAMES, channels } from './diagnostics.ts';
-export type { EntryStatus } from './entry-state.ts';
+export type { EntryStatus, RolloutStatus } from './entry-state.ts';
 export type { EventName, FetchOutcome, KeyshiftEvents, Listener, Trigger } from './events.ts';
 export { silentLogger, stderrLogger } from './logger.ts';
 export { type InstanceIdentity, instanceIdentityFromEnv } from './instance-identity.ts';
-export type { KeyshiftOptions, ManagerStatus, RefreshResult } from './manager.ts';
+export type { FailureReport, KeyshiftOptions, ManagerStatus, RefreshResult } from './manager.ts';
+export { type AdoptionPolicy, DEFAULT_BAKE_MS_BY_CATEGORY, MIXED_FLEET_UNSAFE } from './adoption.ts';
 export {
   NotificationHealth,
   type NotificationHealthChange,

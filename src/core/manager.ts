@@ -1,4 +1,5 @@
 import { type OverlapValue, overlapValues, retireCurrent } from './overlap-window.ts';
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import {
   ALERT_FAILURE_WINDOW_MS,
@@ -11,13 +12,14 @@ import {
   THROTTLED_MIN_RETRY_MS,
 } from '../constants.ts';
 import { ErrorCodes, isTransient, KeyshiftError, StaleSecretError } from '../errors.ts';
-import type { Clock, Disposer, Logger, Source, SourceValue } from '../types.ts';
+import type { Clock, Disposer, Logger, RolloutMarker, Source, SourceValue } from '../types.ts';
+import { adoptionSlot, fractionAt, inSlice, nextStepInMs } from './adoption.ts';
 import { withDevDefaults } from './_dev-defaults.ts';
 import { LatencySamples } from './_latency-samples.ts';
 import { systemClock } from './clock.ts';
 import { checkEntry, type Declaration, type EntryInfo, resolveEntry } from './define-secrets.ts';
 import { Emitter } from './emitter.ts';
-import { EntryState, type EntryStatus } from './entry-state.ts';
+import { EntryState, type EntryStatus, type RolloutState } from './entry-state.ts';
 import type { EventName, FetchOutcome, Listener, Trigger } from './events.ts';
 import { stderrLogger } from './logger.ts';
 import { DEFAULT_POLICY, type PolicyRule } from './policy.ts';
@@ -78,6 +80,30 @@ export interface KeyshiftOptions {
   freshness?: 'timers' | 'requests';
   /** Who this instance is (resolveInstanceIdentity() on Google Cloud), shown in status and fleet reports. Default: none. */
   instance?: InstanceIdentity;
+  /**
+   * This instance's identity for canary adoption: its place in a rollout is a hash of it,
+   * the entry and the version. Default: `instance.instanceId` when an identity is given, else a
+   * random id per process (so a restarted instance draws a new place).
+   */
+  instanceId?: string;
+}
+
+/** What `reportFailure()` did with one failure. */
+export interface FailureReport {
+  name: string;
+  /** It counted against a version in its bake on this instance. */
+  counted: boolean;
+  /** The version it counted against, if any. */
+  version: string | undefined;
+  failures: number;
+  /** This failure (or an earlier one) halted the version. */
+  halted: boolean;
+}
+
+/** A marker as read with a fetch: `known` is false when the read failed (the last known one then holds). */
+interface MarkerRead {
+  known: boolean;
+  marker: RolloutMarker | undefined;
 }
 
 /** What one forced refresh of one entry did. */
@@ -123,6 +149,7 @@ export class Manager {
   readonly #closer = new AbortController();
   readonly #ctx: FetchContext;
   readonly #opts: KeyshiftOptions;
+  readonly instanceId: string;
   #view: View = new Map();
   #staging = new Map<string, unknown>();
   #static: Readonly<Record<string, unknown>> | undefined;
@@ -144,6 +171,7 @@ export class Manager {
     this.#source = withDevDefaults(options.source, declaration, process.env.NODE_ENV);
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
+    this.instanceId = options.instanceId ?? options.instance?.instanceId ?? randomUUID();
     this.#logger = options.logger === false ? { info() {}, warn() {}, error() {} } : (options.logger ?? stderrLogger);
     this.#events = new Emitter(this.name, this.#logger);
     if (options.freshness !== undefined && options.freshness !== 'timers' && options.freshness !== 'requests') {
@@ -437,9 +465,10 @@ export class Manager {
     return this.#flights.run(state.info.name, async () => {
       const started = this.#clock.now();
       const result = preset ? resultOf(this.#ctx, state, preset.got) : await fetchEntry(this.#ctx, state);
+      const marker = await this.#readMarker(state, result);
       const durationMs = this.#clock.now() - started;
       state.recordLatency(durationMs);
-      const refresh = this.#apply(state, result, trigger);
+      const refresh = this.#apply(state, result, trigger, marker);
       const code = result.kind === 'failed' || result.kind === 'rejected' ? result.error.code : undefined;
       this.#events.emit('fetch', {
         name: state.info.name,
@@ -454,7 +483,7 @@ export class Manager {
     });
   }
 
-  #apply(state: EntryState, result: FetchResult, trigger: Trigger): RefreshResult {
+  #apply(state: EntryState, result: FetchResult, trigger: Trigger, marker: MarkerRead = { known: false, marker: undefined }): RefreshResult {
     const name = state.info.name;
     const previousVersion = state.version;
     const base = { name, previousVersion, coalesced: false };
@@ -464,12 +493,17 @@ export class Manager {
     if ((result.kind === 'value' || result.kind === 'rejected') && isOlder(state, result)) {
       return this.#older(state, result, trigger, base);
     }
+    if (result.kind === 'value' && state.info.adoption !== undefined && state.hasValue && state.info.kind === 'dynamic') {
+      const held = this.#canary(state, result, trigger, marker, base);
+      if (held) return held;
+    }
     if (result.kind === 'rejected') {
       state.lastError = result.error;
       if (state.rejectedVersion !== result.version) {
         state.rejectedVersion = result.version;
         if (trigger !== 'startup') this.#logger.warn({ entry: name, version: result.version, code: result.error.code }, result.error.message);
         this.#events.emit('rejected', { name, version: result.version, type: state.info.type, code: result.error.code, reason: String(result.error.details.reason ?? result.error.message) });
+        if (state.info.adoption !== undefined && state.hasValue && state.info.kind === 'dynamic') this.#haltRejected(state, result, marker);
       }
       return { ...base, outcome: 'rejected', changed: false, version: previousVersion, error: result.error.toJSON() };
     }
@@ -491,21 +525,224 @@ export class Manager {
     if (result.kind === 'value' && result.fallbackFrom) this.#reportFallback(state, result.fallbackFrom, result.source, trigger);
     const changed = !state.hasValue || state.version !== version;
     state.order = result.kind === 'value' ? result.order : undefined;
-    if (changed) {
-      const first = !state.hasValue;
-      retireCurrent(state, this.#clock.now());
-      state.value = value;
-      state.version = version;
-      state.hasValue = true;
-      state.rejectedVersion = undefined;
-      state.olderVersion = undefined;
-      if (state.info.kind === 'dynamic') this.#publish(name, value);
-      if (!first) {
-        this.#logger.info({ entry: name, version, previousVersion, trigger }, `entry ${name} now serves version ${version}`);
-        this.#events.emit('change', { name, version, previousVersion, trigger, source: result.source });
-      }
-    }
+    if (changed) this.#serve(state, version, value, result.source, trigger);
     return { ...base, outcome: changed ? 'changed' : 'unchanged', changed: changed && previousVersion !== undefined, version };
+  }
+
+  /** Serves `value` as `version` (publishes it to the view) and reports the change. */
+  #serve(state: EntryState, version: string, value: unknown, source: string, trigger: Trigger): void {
+    const name = state.info.name;
+    const previousVersion = state.version;
+    const first = !state.hasValue;
+    retireCurrent(state, this.#clock.now());
+    state.value = value;
+    state.version = version;
+    state.hasValue = true;
+    state.rejectedVersion = undefined;
+    state.olderVersion = undefined;
+    if (state.info.kind === 'dynamic') this.#publish(name, value);
+    if (!first) {
+      this.#logger.info({ entry: name, version, previousVersion, trigger }, `entry ${name} now serves version ${version}`);
+      this.#events.emit('change', { name, version, previousVersion, trigger, source });
+    }
+  }
+
+  /** Reads the entry's rollout marker with a fetch, for entries with a canary policy and a source that keeps markers. */
+  async #readMarker(state: EntryState, result: FetchResult): Promise<MarkerRead> {
+    const read = this.#source.rolloutMarker;
+    if (state.info.adoption === undefined || read === undefined || !state.hasValue || (result.kind !== 'value' && result.kind !== 'rejected')) {
+      return { known: false, marker: undefined };
+    }
+    try {
+      const signal = AbortSignal.any([this.#closer.signal, AbortSignal.timeout(this.#ctx.timeoutMs)]);
+      const marker = await read.call(this.#source, state.info.key, { signal });
+      state.badMarker = undefined;
+      return { known: true, marker };
+    } catch (cause) {
+      const error = cause instanceof KeyshiftError ? cause : new KeyshiftError(ErrorCodes.SOURCE_UNAVAILABLE, `entry ${state.info.name}: the rollout marker could not be read`, { entry: state.info.name, cause });
+      if (error.code === ErrorCodes.ROLLOUT_MARKER) {
+        // another tool's marker: reported once, ignored (as no marker)
+        if (state.badMarker !== error.message) {
+          state.badMarker = error.message;
+          this.#logger.warn({ entry: state.info.name, code: error.code }, error.message);
+          this.#events.emit('error', { name: state.info.name, error, trigger: 'rollout', consecutiveFailures: 0 });
+        }
+        return { known: true, marker: undefined };
+      }
+      return { known: false, marker: undefined };
+    }
+  }
+
+  /**
+   * Canary adoption of a fetched version (docs/adoption.md). Returns the fetch's result
+   * when the version is held back (not this instance's turn, halted), or undefined to
+   * serve it as usual.
+   */
+  #canary(
+    state: EntryState,
+    result: { value: unknown; version: string; order?: number | bigint; source: string },
+    trigger: Trigger,
+    { known, marker }: MarkerRead,
+    base: Omit<RefreshResult, 'outcome' | 'changed' | 'version'>,
+  ): RefreshResult | undefined {
+    const policy = state.info.adoption;
+    if (policy === undefined) return undefined;
+    const now = this.#clock.now();
+    const haltedVersion = marker?.state === 'halted' ? marker.version : undefined;
+    let r = state.rollout;
+    const hold = (): RefreshResult => {
+      this.#recordSuccess(state, result.source);
+      return { ...base, outcome: 'unchanged', changed: false, version: state.version };
+    };
+    if (result.version === state.version) {
+      // the served version: a halt marker for it steps this instance back
+      if (r?.version === result.version && r.serving && haltedVersion === r.version) {
+        this.#halt(state, r, 'marker', marker?.reason ?? 'halted in the store');
+        return hold();
+      }
+      return undefined;
+    }
+    if (r === undefined || r.version !== result.version) {
+      if (r?.timer !== undefined) this.#clock.clearTimeout(r.timer);
+      r = {
+        version: result.version,
+        order: result.order,
+        value: result.value,
+        source: result.source,
+        firstSeenAt: now,
+        slot: adoptionSlot(this.instanceId, state.info.name, result.version),
+        serving: false,
+        failures: 0,
+        halted: undefined,
+        haltReason: undefined,
+        markerWritten: false,
+        previous: undefined,
+        timer: undefined,
+      };
+      state.rollout = r;
+    }
+    r.value = result.value;
+    r.order = result.order;
+    r.source = result.source;
+    if (haltedVersion === r.version && r.halted === undefined) {
+      this.#halt(state, r, 'marker', marker?.reason ?? 'halted in the store');
+    } else if (r.halted !== undefined && known && haltedVersion !== r.version && (r.halted === 'marker' || r.markerWritten)) {
+      // an operator resumed the rollout (the marker is gone): the bake starts again
+      this.#logger.info({ entry: state.info.name, version: r.version }, `entry ${state.info.name}: the rollout of version ${r.version} resumes`);
+      r.halted = undefined;
+      r.haltReason = undefined;
+      r.markerWritten = false;
+      r.failures = 0;
+      r.firstSeenAt = now;
+    }
+    if (r.halted !== undefined) return hold();
+    const promoted = (marker?.state === 'promoted' && marker.version === r.version) || (trigger === 'admin' && policy.onAdminRefresh !== 'canary');
+    if (!promoted && !inSlice(policy, r.slot, now - r.firstSeenAt)) {
+      this.#armRollout(state, r);
+      return hold();
+    }
+    r.previous = { value: state.value, version: state.version ?? '', order: state.order, servedBy: state.servedBy };
+    r.serving = true;
+    if (promoted) r.firstSeenAt = now - policy.bakeMs;
+    this.#armRollout(state, r);
+    return undefined;
+  }
+
+  /** Arms the rollout's next step: this instance's turn, or the end of the bake (the previous value is dropped). */
+  #armRollout(state: EntryState, r: RolloutState): void {
+    const policy = state.info.adoption;
+    if (r.timer !== undefined) this.#clock.clearTimeout(r.timer);
+    r.timer = undefined;
+    if (policy === undefined || this.#closing || r.halted !== undefined) return;
+    const delay = nextStepInMs(policy, this.#clock.now() - r.firstSeenAt);
+    if (delay === undefined) {
+      if (r.serving && state.rollout === r) state.rollout = undefined; // baked: served everywhere
+      return;
+    }
+    r.timer = this.#clock.setTimeout(() => {
+      r.timer = undefined;
+      if (state.rollout !== r || r.halted !== undefined || this.#closing) return;
+      if (!r.serving && inSlice(policy, r.slot, this.#clock.now() - r.firstSeenAt)) {
+        r.previous = { value: state.value, version: state.version ?? '', order: state.order, servedBy: state.servedBy };
+        r.serving = true;
+        state.order = r.order;
+        state.servedBy = r.source;
+        this.#serve(state, r.version, r.value, r.source, 'rollout');
+      }
+      this.#armRollout(state, r);
+    }, delay);
+  }
+
+  /** Halts the rollout on this instance: steps back to the previous version if it served this one, reports, and marks the store. */
+  #halt(state: EntryState, r: RolloutState, by: 'failures' | 'rejected' | 'marker', reason: string): void {
+    if (r.halted !== undefined) return;
+    const name = state.info.name;
+    r.halted = by;
+    r.haltReason = reason;
+    if (r.timer !== undefined) this.#clock.clearTimeout(r.timer);
+    r.timer = undefined;
+    const steppedBack = r.serving && r.previous !== undefined;
+    if (steppedBack && r.previous) {
+      const previous = r.previous;
+      r.serving = false;
+      state.order = previous.order;
+      state.servedBy = previous.servedBy;
+      this.#serve(state, previous.version, previous.value, previous.servedBy ?? r.source, 'rollout');
+    }
+    this.#logger.error(
+      { entry: name, version: r.version, servedVersion: state.version, by, failures: r.failures },
+      `entry ${name}: the rollout of version ${r.version} is halted (${reason})${steppedBack ? `; back on version ${state.version}` : ''}`,
+    );
+    this.#events.emit('rollout-halted', { name, version: r.version, servedVersion: state.version, by, reason, failures: r.failures, steppedBack });
+    if (by !== 'marker') this.#writeHalt(state, r, reason);
+  }
+
+  #writeHalt(state: EntryState, r: RolloutState, reason: string): void {
+    const mark = this.#source.markRollout;
+    if (mark === undefined || this.#closing) return;
+    const marker: RolloutMarker = { version: r.version, state: 'halted', reason, at: new Date(this.#clock.wallNow()).toISOString() };
+    mark.call(this.#source, state.info.key, marker, { signal: AbortSignal.any([this.#closer.signal, AbortSignal.timeout(this.#ctx.timeoutMs * 3)]) }).then(
+      () => {
+        r.markerWritten = true;
+      },
+      (cause: unknown) => {
+        const error = cause instanceof KeyshiftError ? cause : new KeyshiftError(ErrorCodes.SOURCE_UNAVAILABLE, `entry ${state.info.name}: the halt marker could not be written`, { entry: state.info.name, cause });
+        this.#logger.warn({ entry: state.info.name, code: error.code, version: r.version }, `entry ${state.info.name}: the halt marker of version ${r.version} could not be written: ${error.message}`);
+        this.#events.emit('error', { name: state.info.name, error, trigger: 'rollout', consecutiveFailures: 0 });
+      },
+    );
+  }
+
+  /** A version refused by its type or validator, with a canary policy: halted at once, so the store says so. */
+  #haltRejected(state: EntryState, result: { version: string; order?: number | bigint; source: string }, { marker }: MarkerRead): void {
+    if (marker?.state === 'halted' && marker.version === result.version) return;
+    let r = state.rollout;
+    if (r?.version !== result.version) {
+      if (r?.timer !== undefined) this.#clock.clearTimeout(r.timer);
+      r = { version: result.version, order: result.order, value: undefined, source: result.source, firstSeenAt: this.#clock.now(), slot: 1, serving: false, failures: 0, halted: undefined, haltReason: undefined, markerWritten: false, previous: undefined, timer: undefined };
+      state.rollout = r;
+    }
+    this.#halt(state, r, 'rejected', 'the version failed its type or validator');
+  }
+
+  /**
+   * A failure the application attributes to an entry (an API answered 401 with the new
+   * key). It counts against the version this instance serves while that version bakes;
+   * past the policy's maxFailures the rollout is halted: this instance steps back and
+   * the store is marked. Outside a bake it is counted nowhere.
+   */
+  reportFailure(name: string): FailureReport {
+    const state = this.#states.get(name);
+    if (state === undefined) throw new KeyshiftError(ErrorCodes.UNKNOWN_ENTRY, `unknown entry ${JSON.stringify(name)}: it is not declared`);
+    const r = state.rollout;
+    const policy = state.info.adoption;
+    if (r === undefined || policy === undefined || this.#closing) return { name, counted: false, version: undefined, failures: 0, halted: false };
+    if (!r.serving || r.halted !== undefined || fractionAt(policy, this.#clock.now() - r.firstSeenAt) >= 1) {
+      return { name, counted: false, version: r.version, failures: r.failures, halted: r.halted !== undefined };
+    }
+    r.failures++;
+    if (r.failures >= policy.maxFailures) this.#halt(state, r, 'failures', `${r.failures} failures reported during the bake`);
+    return { name, counted: true, version: r.version, failures: r.failures, halted: r.halted !== undefined };
   }
 
   /**
@@ -648,6 +885,7 @@ export class Manager {
         if (timer !== undefined) this.#clock.clearTimeout(timer);
       }
       state.timer = state.staleTimer = state.recheckTimer = state.trailingTimer = undefined;
+      if (state.rollout?.timer !== undefined) this.#clock.clearTimeout(state.rollout.timer);
     }
     this.#requestDriven?.clear();
     this.#closer.abort();

@@ -1,4 +1,5 @@
-import type { EntryState, EntryStatus } from './entry-state.ts';
+import { fractionAt } from './adoption.ts';
+import type { EntryState, EntryStatus, RolloutStatus } from './entry-state.ts';
 
 /** The value-free status of one entry. Only a non-secret URL shows anything of its value: scheme and host. */
 export function statusOf(state: EntryState, now: number): EntryStatus {
@@ -29,5 +30,24 @@ export function statusOf(state: EntryState, now: number): EntryStatus {
     fetches: { success: state.successes, failure: state.failures },
     successRate: total === 0 ? undefined : state.successes / total,
     display,
+    rollout: rolloutOf(state, now),
+  };
+}
+
+function rolloutOf(state: EntryState, now: number): RolloutStatus | undefined {
+  const r = state.rollout;
+  const policy = state.info.adoption;
+  if (r === undefined || policy === undefined) return undefined;
+  const elapsedMs = Math.max(0, now - r.firstSeenAt);
+  return {
+    version: r.version,
+    fraction: r.halted ? 0 : fractionAt(policy, elapsedMs),
+    serving: r.serving,
+    failures: r.failures,
+    maxFailures: policy.maxFailures,
+    halted: r.halted !== undefined,
+    haltedBy: r.halted,
+    elapsedMs,
+    bakeMs: policy.bakeMs,
   };
 }

@@ -16,6 +16,9 @@ import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { Source, SourceGetOptions, SourceValue } from '../types.ts';
 import { GrpcCode } from '../gcp/grpc-codes.ts';
 import { type GcpClientOptions, newSecretManagerClient } from '../gcp/client.ts';
+import { parseRolloutMarker, ROLLOUT_ANNOTATION } from '../core/adoption.ts';
+import type { RolloutMarker } from '../types.ts';
+import { writeRolloutMarker } from './_rollout-marker.ts';
 import { grpcCodeOf, toGcpSourceError } from '../gcp/errors.ts';
 import { resolveProjectId } from '../gcp/metadata.ts';
 import { SECRET_ID, secretIdOf } from '../gcp/resource-names.ts';
@@ -176,9 +179,57 @@ export function gcpSecretManager(options: GcpSecretManagerOptions = {}): GcpSecr
     return { value: data, version, ...(ordered ? { order: Number(version) } : {}) };
   }
 
+  /** The secret resource of an entry (`projects/P/secrets/ID`), once the project is known (after a get). */
+  const secretOf = (name: string): string => resourceOf(name).resource.replace(/\/versions\/[^/]+$/, '');
+
+  /** The entry's rollout marker: the `keyshift-rollout` annotation of the secret (docs/adoption.md). */
+  async function rolloutMarker(name: string, { signal }: { signal: AbortSignal }): Promise<RolloutMarker | undefined> {
+    const resource = secretOf(name);
+    let annotations: Record<string, string> | null | undefined;
+    try {
+      client ??= open();
+      const [secret] = await untilAborted((await client).getSecret({ name: resource }, { timeout: timeoutMs, retry: null }), signal);
+      annotations = secret.annotations as Record<string, string> | null | undefined;
+    } catch (error) {
+      if (grpcCodeOf(error) === GrpcCode.NOT_FOUND && !signal.aborted) return undefined;
+      throw toGcpSourceError(error, { entry: name, resource, signal, closed });
+    }
+    return parseRolloutMarker(name, annotations?.[ROLLOUT_ANNOTATION]);
+  }
+
+  /** Writes (or removes) the marker: UpdateSecret of the annotations with the secret's etag, retried on a lost race. */
+  async function markRollout(name: string, marker: RolloutMarker | undefined, { signal }: { signal: AbortSignal }): Promise<void> {
+    const resource = secretOf(name);
+    client ??= open();
+    const sm = await client;
+    const store = {
+      async getSecret() {
+        const [secret] = await untilAborted(sm.getSecret({ name: resource }, { timeout: timeoutMs, retry: null }), signal);
+        return { annotations: { ...((secret.annotations as Record<string, string> | null) ?? {}) }, etag: secret.etag ?? '' };
+      },
+      async updateSecret(_: string, patch: { annotations?: Record<string, string> }, conditions: { ifEtag?: string } = {}) {
+        try {
+          await untilAborted(
+            sm.updateSecret({ secret: { name: resource, annotations: patch.annotations ?? {}, etag: conditions.ifEtag ?? '' }, updateMask: { paths: ['annotations'] } }, { timeout: timeoutMs, retry: null }),
+            signal,
+          );
+        } catch (error) {
+          const code = grpcCodeOf(error);
+          if (code === GrpcCode.ABORTED || code === GrpcCode.FAILED_PRECONDITION) {
+            throw new KeyshiftError(ErrorCodes.CONFLICT, `Secret Manager ${resource}: changed since etag`, { entry: name });
+          }
+          throw toGcpSourceError(error, { entry: name, resource, signal, closed });
+        }
+      },
+    };
+    await writeRolloutMarker(store, name, marker, signal);
+  }
+
   return {
     kind: 'gcp-secret-manager',
     get,
+    rolloutMarker,
+    markRollout,
     locate(name) {
       try {
         return `Secret Manager ${resourceOf(name).resource}`;

@@ -2,7 +2,9 @@ import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import { openLocalStore, resolveStoreDir } from '../local-store/open-local-store.ts';
 import type { LocalStore } from '../local-store/store.ts';
 import type { LocalStoreOptions } from '../local-store/types.ts';
+import { parseRolloutMarker, ROLLOUT_ANNOTATION } from '../core/adoption.ts';
 import type { Source } from '../types.ts';
+import { writeRolloutMarker } from './_rollout-marker.ts';
 
 export interface LocalStoreSourceOptions extends LocalStoreOptions {
   /** The version every entry is read at: 'latest', a number as a string, or an alias. Default: 'latest'. */
@@ -67,6 +69,21 @@ export function localStore(options: LocalStoreSourceOptions = {}): Source {
       }
     },
 
+    async rolloutMarker(name, { signal }) {
+      if (signal.aborted) throw aborted(name, signal);
+      const store = await open();
+      try {
+        return parseRolloutMarker(name, (await store.getSecret(name)).annotations[ROLLOUT_ANNOTATION]);
+      } catch (error) {
+        if (error instanceof KeyshiftError && error.code === ErrorCodes.SOURCE_NOT_FOUND) return undefined;
+        throw error;
+      }
+    },
+
+    async markRollout(name, marker, { signal }) {
+      await writeRolloutMarker(await open(), name, marker, signal);
+    },
+
     watch(onChange) {
       let dispose: (() => void) | undefined;
       let active = true;
@@ -96,3 +113,4 @@ export function localStore(options: LocalStoreSourceOptions = {}): Source {
     },
   };
 }
+

@@ -1,4 +1,5 @@
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import { formatRolloutMarker, parseRolloutMarker } from '../core/adoption.ts';
 import type { Source } from '../types.ts';
 
 /** A fault a memory source can be told to fail with: a code, or a call that never answers. */
@@ -15,6 +16,8 @@ export interface MemorySource extends Source {
   /** Store calls made so far, by name. */
   readonly calls: ReadonlyMap<string, number>;
   readonly totalCalls: number;
+  /** Sets the stored rollout marker text as another tool might (undefined removes it); watchers hear of it. */
+  setRolloutMarker(name: string, text: string | undefined): void;
 }
 
 export interface MemorySourceOptions {
@@ -39,6 +42,7 @@ export function memorySource(options: MemorySourceOptions = {}): MemorySource {
   const versions = new Map<string, { value: string | Uint8Array; version: string; order: number }>();
   const counters = new Map<string, number>();
   const watchers = new Set<(names?: readonly string[]) => void>();
+  const markers = new Map<string, string>();
   const delay = options.delay ?? realDelay;
   let fault: MemoryFault | undefined;
   let latencyMs = 0;
@@ -59,6 +63,17 @@ export function memorySource(options: MemorySourceOptions = {}): MemorySource {
         throw new KeyshiftError(fault.code, `memory: injected ${fault.code} for ${name}`, { entry: name, details });
       }
       return versions.get(name);
+    },
+    async rolloutMarker(name) {
+      return parseRolloutMarker(name, markers.get(name));
+    },
+    async markRollout(name, marker) {
+      source.setRolloutMarker(name, marker === undefined ? undefined : formatRolloutMarker(marker));
+    },
+    setRolloutMarker(name, text) {
+      if (text === undefined) markers.delete(name);
+      else markers.set(name, text);
+      for (const w of [...watchers]) w([name]);
     },
     watch(onChange) {
       watchers.add(onChange);

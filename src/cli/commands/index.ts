@@ -12,6 +12,7 @@ import { inventory } from './inventory.ts';
 import { keyringMigrate } from './keyring-migrate.ts';
 import { list } from './list.ts';
 import { put } from './put.ts';
+import { rollout } from './rollout.ts';
 import { rotate } from './rotate.ts';
 import { run } from './run.ts';
 import { serve } from './serve.ts';
@@ -39,6 +40,7 @@ export const commands: Command[] = [
   verifyRotationCommand,
   fleet,
   rotate,
+  rollout,
   keyringMigrate,
   agent,
   run,
