@@ -31,6 +31,8 @@ const env = {
 };
 const r = spawnSync(
   process.execPath,
+  // A per-file bound, not a speed check: coverage and the slower Node versions stretch
+  // the runbook and fleet files (they spawn dozens of processes) on a loaded 2-core machine.
   ['--test', '--test-concurrency=2', '--test-timeout=600000', '--test-reporter=spec', ...files],
   { stdio: 'inherit', env },
 );

@@ -53,6 +53,8 @@ export const ErrorCodes = {
   DB_UNAVAILABLE: 'KS_ERR_DB_UNAVAILABLE',
   /** A staged rotation step was refused (promoting a key before every instance holds it). */
   ROTATION_REFUSED: 'KS_ERR_ROTATION_REFUSED',
+  /** The change-notification path (a Pub/Sub subscription, its topic, a heartbeat) could not be set up or went down; entries refresh at their own TTLs. */
+  NOTIFICATIONS_UNAVAILABLE: 'KS_ERR_NOTIFICATIONS_UNAVAILABLE',
   /** Another keyshift agent holds the render directory's lock. */
   AGENT_LOCKED: 'KS_ERR_AGENT_LOCKED',
   /** The agent could not write its rendered files (permission, full disk); the previous files stay. */

@@ -4,12 +4,18 @@ import { runProcess } from './_process.ts';
 
 const HELPER = new URL('./_hold-open.ts', import.meta.url).href;
 
-/** A child that awaits an event only an unref'd timer delivers (as keyshift's watchers are), with or without holdOpen. */
+/**
+ * A child that awaits an event only an unref'd timer delivers (as keyshift's watchers are),
+ * with or without holdOpen. Without it, the child is plain node (no loader hooks, whose
+ * worker could hold the loop for a moment), so nothing else holds the loop.
+ */
 function child(hold: boolean) {
-  const wait = 'new Promise((resolve) => setTimeout(() => resolve("delivered"), 30).unref())';
-  const script = hold
-    ? `const { holdOpen } = await import(${JSON.stringify(HELPER)}); console.log(await holdOpen(${wait}));`
-    : `console.log(await ${wait});`;
+  const wait = 'new Promise((resolve) => setTimeout(() => resolve("delivered"), 1_000).unref())';
+  if (!hold) {
+    const { NODE_OPTIONS: _hooks, ...env } = process.env;
+    return runProcess(process.execPath, ['--input-type=module', '-e', `console.log(await ${wait});`], { env }).done;
+  }
+  const script = `const { holdOpen } = await import(${JSON.stringify(HELPER)}); console.log(await holdOpen(${wait}));`;
   return runProcess(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]).done;
 }
 

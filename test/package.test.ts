@@ -24,6 +24,17 @@ describe('Package', () => {
     }
   });
 
+  it('typesVersions (for moduleResolution node10) point at the same declarations as exports', () => {
+    const raw = JSON.parse(readFileSync('package.json', 'utf8')) as { typesVersions?: Record<string, Record<string, string[]>> };
+    const map = raw.typesVersions?.['*'] ?? {};
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      if (typeof target === 'string' || subpath === '.') continue;
+      const listed = map[subpath.slice(2)];
+      if (listed === undefined) continue;
+      assert.deepEqual(listed, [target.types.replace(/^\.\//, '')], `typesVersions ${subpath.slice(2)} disagrees with exports`);
+    }
+  });
+
   it('keeps the core light: two runtime dependencies, cloud clients and pg as optional peers', () => {
     // @types/big.js too: t.decimal()'s public type is big.js's Big, and must resolve from the install alone
     assert.deepEqual(Object.keys(pkg.dependencies).sort(), ['@standard-schema/spec', '@types/big.js', 'big.js']);

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+import { startEmulator } from '../src/emulator/index.ts';
+import { openLocalStore } from '../src/local-store/index.ts';
 import { findPgBin, startPgCluster } from './_pg-cluster.ts';
 import { type ProcessRun, runProcess } from './_process.ts';
 
@@ -24,7 +27,9 @@ function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Proc
   return runProcess('bash', ['-c', script], { cwd, env }).done;
 }
 
-describe('docs/runbook.md', () => {
+// The Secret Manager section starts a keyshift process per command (the official client's load is most of each):
+// a generous bound, not a speed assertion.
+describe('docs/runbook.md', { timeout: 600_000 }, () => {
   it('has the sections an operator needs, and its commands are real', () => {
     const text = readFileSync(RUNBOOK, 'utf8');
     for (const heading of ['## 2. Rotating each class without downtime', '## 3. Forcing a refresh', '## 4. Rolling back a bad version', '## 5. Alerts', '## 6. Why the wallet key']) {
@@ -38,7 +43,7 @@ describe('docs/runbook.md', () => {
     for (const block of blocks) assert.doesNotMatch(block, /<[A-Z_]+>|\bNAME\b|\.\.\./, 'a placeholder in a command');
   });
 
-  it('runs every sh block in order against a scratch store (and a scratch PostgreSQL)', { timeout: 240_000 }, async (t) => {
+  it('runs every sh block in order against a scratch store (and a scratch PostgreSQL)', { timeout: 540_000 }, async (t) => {
     const blocks = shBlocks(readFileSync(RUNBOOK, 'utf8'));
     const cwd = mkdtempSync(join(tmpdir(), 'keyshift-runbook-'));
     const bin = join(cwd, '.bin');
@@ -46,8 +51,17 @@ describe('docs/runbook.md', () => {
     writeFileSync(join(bin, 'keyshift'), `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, 'bin', 'keyshift.mjs')}" "$@"\n`);
     chmodSync(join(bin, 'keyshift'), 0o755);
     const cluster = findPgBin() ? await startPgCluster() : undefined;
+    // Secret Manager, for the production section: keyshift's emulator holding project pgp-prod.
+    const emulatedStore = await openLocalStore({ dir: join(cwd, '.emulated'), masterKey: randomBytes(32) });
+    const emulator = await startEmulator({ store: emulatedStore, project: 'pgp-prod' });
     const oldPassword = 'rehearsal-db-password-0';
-    const env: NodeJS.ProcessEnv = { PATH: `${bin}:${process.env.PATH}`, HOME: process.env.HOME, LANG: 'C', PGP_APP_PASSWORD: oldPassword };
+    const env: NodeJS.ProcessEnv = {
+      PATH: `${bin}:${process.env.PATH}`,
+      HOME: process.env.HOME,
+      LANG: 'C',
+      PGP_APP_PASSWORD: oldPassword,
+      SECRET_MANAGER_EMULATOR_HOST: emulator.endpoint,
+    };
     let runnable = blocks;
     if (cluster) {
       await cluster.createRole('pgp_app', oldPassword);
@@ -65,6 +79,14 @@ describe('docs/runbook.md', () => {
       assert.equal(run.code, 0, `block ${reached} failed:\n${runnable[Number(reached) - 1]}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
       assert.match(run.stderr, /::done/);
       const out = run.stdout;
+      // The production section ran on Secret Manager (the emulator), not on the local store.
+      assert.match(out, /CHANGENOW_API_KEY: version 2 added/);
+      assert.match(out, /NOWPAYMENTS_IPN_SECRET: version 2 is current \(was 1\); rotation \S+ finished/);
+      assert.match(out, /JWT_SECRET_KEY: version 2 is a keyset whose primary key k0 is the plain value of version 1/);
+      const [prodSplit2] = await emulator.store.versions('PGP_SPLIT2_URL');
+      assert.ok(prodSplit2, 'PGP_SPLIT2_URL is in Secret Manager');
+      assert.equal((await emulator.store.versions('PGP_SPLIT2_URL')).length, 3, 'put, put, and the rollback put');
+      assert.equal(Buffer.from((await emulator.store.access('PGP_SPLIT2_URL')).value).toString(), 'https://pgp-split2-v1-prod.a.run.app');
       assert.match(out, /admin at http:\/\/127\.0\.0\.1:\d+/);
       assert.match(out, /CHANGENOW_API_KEY: version 2 added/);
       assert.match(out, /CHANGENOW_API_KEY v\d+ ok/, 'the status call lists the entries');
@@ -94,6 +116,8 @@ describe('docs/runbook.md', () => {
         // already stopped by the runbook's last block
       }
       await cluster?.stop();
+      await emulator.close();
+      await emulatedStore.close();
       rmSync(cwd, { recursive: true, force: true });
     }
   });

@@ -3,6 +3,7 @@ import { ALERT_FAILURE_WINDOW_MS, ALERT_FAILURES, ALERT_FETCH_LATENCY_MS } from 
 import { systemClock } from '../core/clock.ts';
 import { channelName } from '../core/diagnostics.ts';
 import type { KeyshiftEvents } from '../core/events.ts';
+import type { NotificationHealthChange, NotificationState } from '../core/notification-health.ts';
 import { stderrLogger } from '../core/logger.ts';
 import type { RotatingPoolEvents } from '../rotation/pg/pg-pool.ts';
 import type { RotationEvents } from '../rotation/staged/rotation-result.ts';
@@ -16,7 +17,16 @@ import type { AdminManager } from './types.ts';
  * is told to watch, a pool whose server keeps refusing the credentials and a
  * rotation step that failed.
  */
-export const ALERT_RULES = ['slow-fetch', 'failing', 'rejected', 'stale-exceeded', 'source-fallback', 'pool-credentials', 'rotation-failed'] as const;
+export const ALERT_RULES = [
+  'slow-fetch',
+  'failing',
+  'rejected',
+  'stale-exceeded',
+  'source-fallback',
+  'pool-credentials',
+  'rotation-failed',
+  'notifications-quiet',
+] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 
 /** What the rules need of a rotating pool (`keyshift/rotation/pg`): its alert and recovery events. */
@@ -31,6 +41,11 @@ export interface WatchedRotations {
   on(event: 'finished', listener: (payload: RotationEvents['finished']) => void): Disposer;
 }
 
+/** What the rules need of a notification path (`pull.health` of gcpPubSubPull): its state changes. */
+export interface WatchedNotifications {
+  readonly state: NotificationState;
+  on(listener: (change: NotificationHealthChange) => void): Disposer;
+}
 const firingChannel = diagnosticsChannel.channel(channelName('alerts', 'firing'));
 const resolvedChannel = diagnosticsChannel.channel(channelName('alerts', 'resolved'));
 
@@ -85,6 +100,12 @@ export interface AlertRules {
    * finishes. `name` stands for the manager in the alert. Returns a disposer.
    */
   watchRotations(name: string, rotations: WatchedRotations): Disposer;
+  /**
+   * Raises `notifications-quiet` (warning) when the notification path goes quiet (no heartbeat
+   * back) or down (subscription failed): entries are back on their own TTLs, and changes reach
+   * this instance only by polling. Resolves when heartbeats come back. Returns a disposer.
+   */
+  watchNotifications(name: string, notifications: WatchedNotifications): Disposer;
   /** Resolves when every queued webhook message was delivered or given up on. */
   idle(): Promise<void>;
   /** Unsubscribes from the managers and abandons pending webhook deliveries. */
@@ -99,6 +120,7 @@ const SEVERITY: Record<AlertRule, Alert['severity']> = {
   'source-fallback': 'warning',
   'pool-credentials': 'critical',
   'rotation-failed': 'warning',
+  'notifications-quiet': 'warning',
 };
 
 function span(ms: number): string {
@@ -249,6 +271,17 @@ export function createAlertRules(
         rotations.on('alert', (e) => fire('rotation-failed', name, e.name, () => `${name}: rotation ${e.rotationId} of ${e.name} failed at stage ${e.stage} (${e.code}); the current version stays in service. ${e.message}`)),
         rotations.on('finished', (e) => resolve('rotation-failed', name, e.name)),
       ]),
+    watchNotifications: (name, notifications) => {
+      const onState = (state: NotificationState, code?: string): void => {
+        if (state === 'healthy') resolve('notifications-quiet', name, 'notifications');
+        else if (state === 'quiet' || state === 'down') {
+          const why = state === 'quiet' ? 'no heartbeat came back through the topic' : `the path failed (${code ?? 'unknown'})`;
+          fire('notifications-quiet', name, 'notifications', () => `${name}: change notifications are ${state}: ${why}; entries refresh at their own TTLs`);
+        }
+      };
+      if (notifications.state === 'quiet' || notifications.state === 'down') onState(notifications.state);
+      return watch(() => [notifications.on((c) => onState(c.state, c.error?.code))]);
+    },
     on(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);

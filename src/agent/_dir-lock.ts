@@ -1,4 +1,4 @@
-import { open, readFile, unlink } from 'node:fs/promises';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
@@ -46,6 +46,10 @@ export async function lockDirectory(dir: string): Promise<() => Promise<void>> {
         throw new KeyshiftError(ErrorCodes.RENDER_FAILED, `cannot create the agent lock in ${dir} (${(error as NodeJS.ErrnoException).code ?? 'unknown'})`, { cause: error });
       }
       const owner = await holder(path);
+      if (owner === undefined && Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? 0) < 2_000) {
+        // an unreadable lock this young is one being written: its owner is starting
+        throw new KeyshiftError(ErrorCodes.AGENT_LOCKED, `another keyshift agent is starting in ${dir}: give each agent its own directory`);
+      }
       if (owner !== undefined && (owner.host !== hostname() || alive(owner.pid))) {
         throw new KeyshiftError(
           ErrorCodes.AGENT_LOCKED,

@@ -34,7 +34,7 @@ export interface AgentConfig {
   files: FilesConfig | undefined;
   /** The read API; on a socket it needs no token (the socket's mode is the access control). */
   api: ListenConfig | undefined;
-  /** The admin surface (status, metrics, health, refresh): always with its token. */
+  /** The admin surface (status, metrics, health, refresh): always with its token; may listen beyond loopback (a platform's probes). */
   admin: ListenConfig | undefined;
   /** The manager's tuning (KeyshiftOptions of the same names). */
   manager: ManagerTuning;
@@ -122,7 +122,7 @@ function parseFiles(value: unknown, baseDir: string, entries: Declaration): File
   return files;
 }
 
-function parseListen(where: string, value: unknown, baseDir: string, defaultTokenEnv: string): ListenConfig {
+function parseListen(where: string, value: unknown, baseDir: string, defaultTokenEnv: string, loopbackOnly: boolean): ListenConfig {
   if (!isRecord(value)) throw configError(where, 'must be an object with socket, or host and port');
   onlyFields(where, value, ['socket', 'host', 'port', 'tokenEnv']);
   const socket = optionalString(where, value, 'socket');
@@ -131,7 +131,7 @@ function parseListen(where: string, value: unknown, baseDir: string, defaultToke
   const tokenEnv = optionalString(where, value, 'tokenEnv') ?? defaultTokenEnv;
   if (socket !== undefined) return { socket: isAbsolute(socket) ? socket : resolve(baseDir, socket), tokenEnv };
   const host = optionalString(where, value, 'host') ?? '127.0.0.1';
-  if (!['127.0.0.1', '::1', 'localhost'].includes(host)) throw configError(where, 'host must be loopback (127.0.0.1, ::1, localhost)');
+  if (loopbackOnly && !['127.0.0.1', '::1', 'localhost'].includes(host)) throw configError(where, 'host must be loopback (127.0.0.1, ::1, localhost): it hands out values');
   return { host, port: port as number, tokenEnv };
 }
 
@@ -149,8 +149,8 @@ export function parseAgentConfig(json: unknown, baseDir: string): AgentConfig {
     deliver.set(name, own === undefined ? all : parseDeliver(`entry ${name}`, own, name));
   }
   const files = json.files === undefined ? undefined : parseFiles(json.files, baseDir, declaration);
-  const api = json.api === undefined ? undefined : parseListen('api', json.api, baseDir, 'KEYSHIFT_AGENT_TOKEN');
-  const admin = json.admin === undefined ? undefined : parseListen('admin', json.admin, baseDir, 'KEYSHIFT_ADMIN_TOKEN');
+  const api = json.api === undefined ? undefined : parseListen('api', json.api, baseDir, 'KEYSHIFT_AGENT_TOKEN', true);
+  const admin = json.admin === undefined ? undefined : parseListen('admin', json.admin, baseDir, 'KEYSHIFT_ADMIN_TOKEN', false);
   const name = optionalString('the file', json, 'name') ?? 'keyshift-agent';
   return {
     name,

@@ -3,7 +3,7 @@ import { createAdminHandler } from '../admin/create-admin-handler.ts';
 import { createKeyshift, type Keyshift } from '../core/create-keyshift.ts';
 import type { Declaration } from '../core/define-secrets.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
-import type { Logger, Source } from '../types.ts';
+import type { Clock, Logger, Source } from '../types.ts';
 import type { AgentConfig } from './agent-config.ts';
 import type { AgentEvent } from './agent-event.ts';
 import { AgentView } from './agent-view.ts';
@@ -28,6 +28,8 @@ export interface StartAgentOptions {
   onEvent?: (event: AgentEvent) => void;
   /** The renderer's file-system calls (tests inject a full disk). */
   renderFs?: RenderFs;
+  /** The manager's time source (tests give a fake clock). Default the system clock. */
+  clock?: Clock;
 }
 
 export interface RunningAgent {
@@ -86,7 +88,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     const fileEntries = namesFor(config, 'files');
     const renderer = files ? await FileRenderer.open({ dir: files.dir, entries: fileEntries, templates: files.templates, ...(options.renderFs ? { fs: options.renderFs } : {}) }) : undefined;
     if (renderer) cleanups.push(() => renderer.close());
-    const ks = createKeyshift(config.declaration, { ...config.manager, source, name: config.name, logger });
+    const ks = createKeyshift(config.declaration, { ...config.manager, source, name: config.name, logger, ...(options.clock ? { clock: options.clock } : {}) });
     cleanups.push(() => ks.close());
     await ks.ready();
     const view = new AgentView(ks);

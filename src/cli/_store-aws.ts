@@ -11,9 +11,9 @@ import { loadOptionalPeer } from '../_optional-peer.ts';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { AccessResult, SecretInfo, VersionInfo } from '../local-store/index.ts';
-import { isAwsNotFound, toAwsSourceError } from '../sources/_aws-errors.ts';
+import { isAwsNotFound, toAwsSourceError } from '../aws/errors.ts';
 import type { CliIo } from './_command.ts';
-import type { CliStore } from './_store.ts';
+import type { CliStore } from './_cli-store.ts';
 
 type Sdk = typeof import('@aws-sdk/client-secrets-manager');
 type Json = Record<string, unknown>;

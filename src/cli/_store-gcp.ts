@@ -5,22 +5,46 @@
  * one, the client's Application Default Credentials.
  */
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
-import type { GcpClientOptions } from '../gcp/client.ts';
+import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import { type GcpClientOptions, newSecretManagerClient } from '../gcp/client.ts';
 import { gcpRotationStore } from '../rotation/staged/gcp-rotation-store.ts';
 import { loadOptionalPeer } from '../_optional-peer.ts';
 import { UsageError } from './_errors.ts';
-import type { CliStore } from './_store.ts';
+import type { CliStore } from './_cli-store.ts';
 
-async function emulatorOptions(endpoint: string): Promise<GcpClientOptions> {
+async function emulatorOptions(endpoint: string, project: string): Promise<GcpClientOptions> {
   const match = /^([^:/\s]+|\[[0-9a-fA-F:]+\]):([0-9]{1,5})$/.exec(endpoint);
   if (match === null) throw new UsageError('a Secret Manager endpoint is HOST:PORT (plaintext, an emulator)');
   const grpc = await loadOptionalPeer('@grpc/grpc-js', 'a --store gcp:// with --endpoint (an emulator)', () => import('@grpc/grpc-js'));
-  return { apiEndpoint: match[1]!, port: Number(match[2]), sslCreds: grpc.credentials.createInsecure(), universeDomain: 'googleapis.com' };
+  // projectId given: the client never probes the metadata server for one.
+  return { apiEndpoint: match[1]!, port: Number(match[2]), sslCreds: grpc.credentials.createInsecure(), universeDomain: 'googleapis.com', projectId: project };
+}
+
+/** Google's credentials, checked before any call: their absence is a clear error, not a failure deep in the client. */
+async function checkCredentials(client: SecretManagerServiceClient, project: string): Promise<void> {
+  try {
+    await client.auth.getClient();
+  } catch (error) {
+    throw new KeyshiftError(
+      ErrorCodes.SOURCE_DENIED,
+      `Secret Manager gcp://${project}: no Google credentials found (run gcloud auth application-default login, or set GOOGLE_APPLICATION_CREDENTIALS); for an emulator give --endpoint HOST:PORT or SECRET_MANAGER_EMULATOR_HOST`,
+      { cause: new Error(error instanceof Error ? error.name : 'credentials') },
+    );
+  }
 }
 
 export async function openGcpCliStore(project: string, endpoint: string | undefined): Promise<CliStore> {
-  const clientOptions = endpoint === undefined ? {} : await emulatorOptions(endpoint);
-  const store = gcpRotationStore({ project, clientOptions });
+  const clientOptions = endpoint === undefined ? { projectId: project } : await emulatorOptions(endpoint, project);
+  const client = await newSecretManagerClient('keyshift --store gcp://', clientOptions);
+  if (endpoint === undefined) {
+    try {
+      await checkCredentials(client, project);
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+  }
+  const store = gcpRotationStore({ project, client });
   return {
     kind: 'gcp',
     where: `gcp://${project}`,
@@ -47,6 +71,9 @@ export async function openGcpCliStore(project: string, endpoint: string | undefi
     disableVersion: (name, version) => store.disableVersion(name, version),
     destroyVersion: (name, version) => store.destroyVersion(name, version),
     rotation: store,
-    close: () => store.close(),
+    async close() {
+      await store.close();
+      await client.close();
+    },
   };
 }

@@ -1,7 +1,7 @@
 /** The local store as a CLI store: the store itself, unchanged. */
 import { openLocalStore } from '../local-store/open-local-store.ts';
 import type { CliIo } from './_command.ts';
-import type { CliStore } from './_store.ts';
+import type { CliStore } from './_cli-store.ts';
 
 export async function openLocalCliStore(dir: string, io: CliIo, create: boolean): Promise<CliStore> {
   const store = await openLocalStore({ dir, create, env: io.env });

@@ -6,30 +6,11 @@
  */
 import { resolve } from 'node:path';
 import { DEFAULT_LOCAL_STORE_DIR } from '../constants.ts';
-import type { AccessResult, SecretInfo, VersionInfo } from '../local-store/index.ts';
-import type { RotationStore } from '../rotation/staged/_rotation-state.ts';
 import type { CliIo } from './_command.ts';
+import type { CliStore } from './_cli-store.ts';
 import { UsageError } from './_errors.ts';
 
-export type StoreKind = 'local' | 'gcp' | 'aws';
-
-/** What every store command needs, on every store. */
-export interface CliStore {
-  readonly kind: StoreKind;
-  /** The store as the user named it (a directory, `gcp://PROJECT`, `aws://REGION`), for messages. */
-  readonly where: string;
-  put(name: string, value: Uint8Array, options?: { ifLatest?: number }): Promise<VersionInfo>;
-  access(name: string, version?: string | number): Promise<AccessResult>;
-  versions(name: string): Promise<VersionInfo[]>;
-  list(): Promise<SecretInfo[]>;
-  getSecret(name: string): Promise<SecretInfo>;
-  enableVersion(name: string, version: number): Promise<VersionInfo>;
-  disableVersion(name: string, version: number): Promise<VersionInfo>;
-  destroyVersion(name: string, version: number): Promise<VersionInfo>;
-  /** The staged rotation's store (local and Secret Manager); AWS rotates with its staging labels instead. */
-  readonly rotation: RotationStore | undefined;
-  close(): Promise<void>;
-}
+export type { CliStore, StoreKind } from './_cli-store.ts';
 
 export type StoreSpec =
   | { kind: 'local'; dir: string }

@@ -35,6 +35,12 @@ export interface Keyshift<D extends Declaration> {
    * until the response closes.
    */
   run<R>(fn: () => R): R;
+  /**
+   * With `freshness: 'requests'`: one clock read, and the refreshes that are due start (off
+   * the read path). `run()` (every adapter's snapshot middleware) does it too. Returns how
+   * many started; always 0 with the default `'timers'`.
+   */
+  tick(): number;
   /** The current view, frozen. */
   snapshot(): Snapshot<D>;
   /** Subscribes to change, rejected, error, stale, recovered, fetch, ready. Returns a disposer. */

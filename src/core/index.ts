@@ -14,7 +14,16 @@ export { CHANNEL_NAMES, channels } from './diagnostics.ts';
 export type { EntryStatus } from './entry-state.ts';
 export type { EventName, FetchOutcome, KeyshiftEvents, Listener, Trigger } from './events.ts';
 export { silentLogger, stderrLogger } from './logger.ts';
+export { type InstanceIdentity, instanceIdentityFromEnv } from './instance-identity.ts';
 export type { KeyshiftOptions, ManagerStatus, RefreshResult } from './manager.ts';
+export {
+  NotificationHealth,
+  type NotificationHealthChange,
+  type NotificationHealthOptions,
+  type NotificationHealthStatus,
+  type NotificationState,
+  type TtlGovernor,
+} from './notification-health.ts';
 export { assertPolicy, DEFAULT_POLICY, type PolicyRule, type PolicySubject } from './policy.ts';
 export { MAX_OVERLAP_VALUES, type OverlapValue } from './overlap-window.ts';
 export { reveal, Secret } from './redacted.ts';

@@ -21,6 +21,9 @@ import type { EventName, FetchOutcome, Listener, Trigger } from './events.ts';
 import { stderrLogger } from './logger.ts';
 import { DEFAULT_POLICY, type PolicyRule } from './policy.ts';
 import { type FetchContext, type FetchResult, fetchEntry, prefetchMany, resultOf } from './refresher.ts';
+import type { InstanceIdentity } from './instance-identity.ts';
+import type { TtlGovernor } from './notification-health.ts';
+import { RequestDrivenTimers } from './request-driven.ts';
 import { RequestSnapshots, type View } from './request-snapshot.ts';
 import { type BackoffOptions, backoffDelay, firstRefreshDelay, jittered } from './schedule.ts';
 import { SingleFlight } from './single-flight.ts';
@@ -40,7 +43,7 @@ export interface KeyshiftOptions {
   fetchTimeoutMs?: number;
   /** ready() fails after this long, naming the entries still pending. Default 30,000 ms. */
   startupTimeoutMs?: number;
-  /** Store calls in flight during ready(). Default 64. */
+  /** Store calls in flight during ready(). Default 96 (DEFAULT_STARTUP_CONCURRENCY). */
   startupConcurrency?: number;
   /** Hold a failed ready() back until this long after it started (crash-loop protection). Default 0. */
   minStartupFailureMs?: number;
@@ -60,6 +63,20 @@ export interface KeyshiftOptions {
   clock?: Clock;
   /** Random source for jitter. Default Math.random. */
   random?: () => number;
+  /**
+   * Whether change notifications are known to arrive (a pull source's `health`): while they
+   * are, every dynamic entry is refreshed at the governor's safety TTL instead of its own.
+   * Default: none (entries refresh at their own TTLs).
+   */
+  notifications?: TtlGovernor;
+  /**
+   * `'timers'`: refreshes run on background timers. `'requests'`: refreshes ride on requests
+   * (each `run()`, so every adapter's snapshot middleware, or `tick()`), for hosts that give
+   * CPU only during requests (Cloud Run's request-based billing). Default `'timers'`.
+   */
+  freshness?: 'timers' | 'requests';
+  /** Who this instance is (resolveInstanceIdentity() on Google Cloud), shown in status and fleet reports. Default: none. */
+  instance?: InstanceIdentity;
 }
 
 /** What one forced refresh of one entry did. */
@@ -82,6 +99,8 @@ export interface ManagerStatus {
   entries: EntryStatus[];
   /** Reads made while request snapshots were active but outside any (a lost AsyncLocalStorage context). */
   readsOutsideSnapshot: number;
+  /** This instance's identity, when the manager was given one. */
+  instance?: InstanceIdentity;
 }
 
 const PUSH_RECHECK_MS = [500, 1_500, 3_000] as const;
@@ -109,6 +128,10 @@ export class Manager {
   #readyPromise: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #unwatch: Disposer | undefined;
+  /** Refresh timers: the clock's, or due times that requests fire (freshness: 'requests'). */
+  readonly #timers: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+  readonly #requestDriven: RequestDrivenTimers | undefined;
+  #unnotify: Disposer | undefined;
 
   constructor(declaration: Declaration, options: KeyshiftOptions) {
     if (typeof options?.source?.get !== 'function') {
@@ -121,6 +144,11 @@ export class Manager {
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger === false ? { info() {}, warn() {}, error() {} } : (options.logger ?? stderrLogger);
     this.#events = new Emitter(this.name, this.#logger);
+    if (options.freshness !== undefined && options.freshness !== 'timers' && options.freshness !== 'requests') {
+      throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, "createKeyshift(): freshness must be 'timers' or 'requests'");
+    }
+    this.#requestDriven = options.freshness === 'requests' ? new RequestDrivenTimers(this.#clock) : undefined;
+    this.#timers = this.#requestDriven ?? this.#clock;
     for (const [name, decl] of Object.entries(declaration)) {
       checkEntry(name, decl, options.policy ?? DEFAULT_POLICY);
       const state = new EntryState(resolveEntry(name, decl), decl.type, decl.validate);
@@ -181,7 +209,16 @@ export class Manager {
 
   /** Runs `fn` with one consistent view of every dynamic value pinned for all its async work. */
   run<R>(fn: () => R): R {
+    this.#requestDriven?.tick();
     return this.#snapshots.run(this.#view, fn);
+  }
+
+  /**
+   * With freshness 'requests': one clock read; starts the refreshes that are due, off the
+   * caller's stack, and returns how many. With 'timers' it does nothing and returns 0.
+   */
+  tick(): number {
+    return this.#closing ? 0 : (this.#requestDriven?.tick() ?? 0);
   }
 
   /** The current view, frozen: reads from it never change. */
@@ -260,6 +297,9 @@ export class Manager {
     this.#ready = true;
     for (const state of this.#states.values()) this.#schedule(state, true);
     this.#unwatch = this.#source.watch?.((keys) => this.#onSourceChange(keys));
+    this.#unnotify = this.#opts.notifications?.onChange(() => {
+      for (const state of this.#states.values()) this.#schedule(state);
+    });
     this.#events.emit('ready', { durationMs: this.#clock.now() - started, entries: this.#states.size });
   }
 
@@ -374,16 +414,17 @@ export class Manager {
   /** Arms the entry's next refresh: backoff while failing, else the jittered TTL; the `first` after ready() is spread over the TTL. */
   #schedule(state: EntryState, first = false): void {
     if (this.#closing || state.info.kind === 'static' || !this.#ready) return;
-    if (state.timer !== undefined) this.#clock.clearTimeout(state.timer);
+    if (state.timer !== undefined) this.#timers.clearTimeout(state.timer);
     const failing = state.consecutiveFailures > 0;
     const ttl = state.info.ttlMs ?? 0;
     const jitter = this.#opts.ttlJitter ?? DEFAULT_TTL_JITTER;
+    const resting = this.#opts.notifications?.ttlMs(ttl) ?? ttl;
     const delay = failing
       ? backoffDelay(state.consecutiveFailures, this.#opts.backoff ?? {}, this.#random, retryAfter(state.lastError))
       : first
-        ? firstRefreshDelay(ttl, jitter, this.#random)
-        : jittered(ttl, jitter, this.#random);
-    state.timer = this.#clock.setTimeout(() => {
+        ? firstRefreshDelay(resting, jitter, this.#random)
+        : jittered(resting, jitter, this.#random);
+    state.timer = this.#timers.setTimeout(() => {
       state.timer = undefined;
       this.#fetch(state, failing ? 'retry' : 'ttl').then(() => this.#schedule(state), this.#internalError);
     }, delay);
@@ -585,6 +626,7 @@ export class Manager {
       source: this.#source.kind,
       entries: [...this.#states.values()].map((s) => statusOf(s, now)),
       readsOutsideSnapshot: this.#snapshots.outsideReads,
+      ...(this.#opts.instance ? { instance: { ...this.#opts.instance } } : {}),
     };
   }
 
@@ -596,12 +638,16 @@ export class Manager {
   async #close(): Promise<void> {
     this.#events.mute();
     this.#unwatch?.();
+    this.#unnotify?.();
     for (const state of this.#states.values()) {
-      for (const timer of [state.timer, state.staleTimer, state.recheckTimer, state.trailingTimer]) {
+      if (state.timer !== undefined) this.#timers.clearTimeout(state.timer);
+      state.timer = undefined;
+      for (const timer of [state.staleTimer, state.recheckTimer, state.trailingTimer]) {
         if (timer !== undefined) this.#clock.clearTimeout(timer);
       }
       state.timer = state.staleTimer = state.recheckTimer = state.trailingTimer = undefined;
     }
+    this.#requestDriven?.clear();
     this.#closer.abort();
     await this.#flights.drain();
     await this.#source.close?.();

@@ -6,12 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { SecretInfo, VersionInfo } from '../local-store/index.ts';
 import { type SecretName, secretPath, versionPath } from './_resource-names.ts';
-import { checksummedOf, expireTimeOf, type Replication, replicationOf, replicationStatusOf, secretEtag } from './_secret-extra.ts';
+import { checksummedOf, expireTimeOf, type Replication, replicationOf, replicationStatusOf, secretEtag, type Timestamp } from './_secret-extra.ts';
 
-export interface Timestamp {
-  seconds: string;
-  nanos: number;
-}
+export type { Timestamp } from './_secret-extra.ts';
 
 export interface SecretMessage {
   name: string;

@@ -6,8 +6,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { SecretInfo } from '../local-store/index.ts';
-import type { Timestamp } from './_resources.ts';
 import { invalidArgument } from './_status.ts';
+
+/** A protobuf Timestamp as @grpc/proto-loader serialises it. */
+export interface Timestamp {
+  seconds: string;
+  nanos: number;
+}
 
 export type Replication =
   | { automatic: { customerManagedEncryption?: { kmsKeyName: string } } }

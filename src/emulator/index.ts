@@ -6,6 +6,7 @@ export {
 } from '../constants.ts';
 export { crc32c } from '../gcp/crc32c.ts';
 export { type FaultCode, FaultInjector, type FaultRule, type FaultTarget } from './fault-injection.ts';
+export { PubSubTopicPublisher, type PubSubTopicOptions, type TopicFailure } from './pubsub-topic-publisher.ts';
 export {
   type PushFailure,
   type PushMessage,

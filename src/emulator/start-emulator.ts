@@ -15,6 +15,7 @@ import { loadSecretManagerService } from './_protos.ts';
 import { EMULATOR_PEERS, loadOptionalPeer } from '../_optional-peer.ts';
 import { createUnaryHandlers } from './_unary-handlers.ts';
 import { FaultInjector } from './fault-injection.ts';
+import { PubSubTopicPublisher, type PubSubTopicOptions, type TopicFailure } from './pubsub-topic-publisher.ts';
 import { type PushFailure, PushPublisher, type PushSubscriptionOptions } from './push-publisher.ts';
 import { rotationSchedule } from './rotation-schedule.ts';
 import { createSecretManagerService, type ServiceMethod } from './secret-manager-service.ts';
@@ -44,6 +45,15 @@ export interface StartEmulatorOptions {
   push?: readonly PushSubscriptionOptions[];
   /** Called when a push message is given up on. Default: ignored. */
   onPushFailure?: (failure: PushFailure) => void;
+  /**
+   * Pub/Sub topics that receive Secret Manager's notification message on every change, as a
+   * secret's `topics` would (attributes and JSON body as the real service sends them). With
+   * Google's Pub/Sub emulator (`PUBSUB_EMULATOR_HOST`), pull subscriptions on it see every change.
+   * Needs the optional peer `@google-cloud/pubsub`. Default: none.
+   */
+  pubsubTopics?: readonly PubSubTopicOptions[];
+  /** Called when a message could not be published to a topic. Default: ignored. */
+  onTopicFailure?: (failure: TopicFailure) => void;
 }
 
 /** A type (not an interface) so that it fits the client's index-signed ClientOptions. */
@@ -77,6 +87,10 @@ export interface Emulator {
   flushPush(): Promise<void>;
   /** Push messages delivered (2xx) and given up on. */
   pushStats(): { delivered: number; failed: number };
+  /** Adds a Pub/Sub topic that receives every notification; returns a disposer that removes it. */
+  addPubSubTopic(topic: PubSubTopicOptions): () => void;
+  /** Messages published to Pub/Sub topics, and failed. */
+  topicStats(): { published: number; failed: number };
   /** Answers held calls with UNAVAILABLE, stops the server and the publisher, closes a store it opened. */
   close(): Promise<void>;
 }
@@ -99,8 +113,13 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     ...(options.onPushFailure === undefined ? {} : { onFailure: options.onPushFailure }),
   });
 
+  const topics = new PubSubTopicPublisher(options.pubsubTopics ?? [], options.onTopicFailure);
+  const notify = (event: Parameters<PushPublisher['publish']>[0]): void => {
+    publisher.publish(event);
+    topics.publish(event);
+  };
   const cache = new AccessCache();
-  const changes = new ChangeRouter(store, () => scope.project, cache, (event) => publisher.publish(event));
+  const changes = new ChangeRouter(store, () => scope.project, cache, notify);
   const handlers = createSecretManagerService({
     store,
     cache,
@@ -108,7 +127,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     onBookkeeping: changes.onBookkeeping,
     scope,
   });
-  const rotation = rotationSchedule({ store, project: () => scope.project, publish: (event) => publisher.publish(event) });
+  const rotation = rotationSchedule({ store, project: () => scope.project, publish: notify });
   const unary = createUnaryHandlers(changes.track(rotation.wrap(handlers)), faults);
 
   const server = new grpc.Server();
@@ -136,7 +155,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     callCount: (method) =>
       method === undefined ? [...unary.counts.values()].reduce((a, b) => a + b, 0) : (unary.counts.get(method) ?? 0),
     addPushSubscription: (subscription) => publisher.add(subscription),
-    flushPush: () => publisher.flush(),
+    flushPush: () => Promise.all([publisher.flush(), topics.flush()]).then(() => undefined),
+    addPubSubTopic: (topic) => topics.add(topic),
+    topicStats: () => ({ ...topics.stats }),
     pushStats: () => ({ ...publisher.stats }),
     close() {
       closing ??= (async () => {
@@ -151,6 +172,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
           });
         });
         await publisher.close();
+        await topics.close();
         if (ownsStore) await store.close();
       })();
       return closing;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import { createFileExclusive } from './_atomic-write.ts';
 import { errnoCode, fsError } from './_fs-errors.ts';
-import { masterKeyGitAdvice, masterKeyGitWarning } from './git-ignore.ts';
+import { masterKeyGitAdvice, masterKeyGitWarning } from './gitignore.ts';
 
 export const MASTER_KEY_BYTES = 32;
 export const MASTER_KEY_FILE = 'master.key';

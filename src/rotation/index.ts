@@ -74,6 +74,7 @@ export type { RotationEvents, RotationOutcome, RotationResult } from './staged/r
 export type { FinishedContext, PendingContext, RotationContext, RotationValue, Rotator } from './staged/rotator.ts';
 export { copyVersion } from './staged/rotators/copy-version.ts';
 export { type ExternalHookOptions, externalHook } from './staged/rotators/external-hook.ts';
+export { isKeyset, keysetFromPlainSecret, MIGRATED_KID } from './keyring/keyset-from-plain.ts';
 export { type HmacKeyringRotatorOptions, hmacKeyringRotator } from './staged/rotators/keyring-rotator.ts';
 export {
   type PgAlternatingUsersOptions,

@@ -36,6 +36,8 @@ export interface SecretEvent {
 export type ClassifiedEvent =
   | { kind: 'invalidate'; event: SecretEvent & { secretId: string } }
   | { kind: 'ignore'; event: SecretEvent }
+  /** An event type keyshift does not know (a newer Secret Manager event, another publisher's message): acknowledge, report, do nothing. */
+  | { kind: 'unknown'; event: SecretEvent }
   | { kind: 'invalid'; reason: string };
 
 /** Validates the attributes of a Secret Manager notification and says what to do with it. */
@@ -47,7 +49,8 @@ export function classifySecretEvent(attributes: unknown, messageId: string): Cla
   const { eventType, secretId, versionId } = attrs;
   if (typeof eventType !== 'string') return { kind: 'invalid', reason: 'attributes.eventType is missing' };
   if (HARMLESS.has(eventType)) return { kind: 'ignore', event: { eventType, messageId } };
-  if (!INVALIDATING.has(eventType)) return { kind: 'invalid', reason: 'attributes.eventType is not a Secret Manager event' };
+  if (!/^[A-Z][A-Z0-9_]{0,63}$/.test(eventType)) return { kind: 'invalid', reason: 'attributes.eventType is not an event type' };
+  if (!INVALIDATING.has(eventType)) return { kind: 'unknown', event: { eventType, messageId } };
   if (typeof secretId !== 'string' || !SECRET_RESOURCE.test(secretId)) {
     return { kind: 'invalid', reason: 'attributes.secretId is not a secret resource name' };
   }
@@ -108,7 +111,7 @@ export type SinkOutcome = 'done' | 'failed';
 export function createNotificationSink(
   options: NotificationTargetOptions,
   who: string,
-): (classified: Exclude<ClassifiedEvent, { kind: 'invalid' }>) => Promise<SinkOutcome> {
+): (classified: Extract<ClassifiedEvent, { kind: 'invalidate' | 'ignore' }>) => Promise<SinkOutcome> {
   if ((options.source === undefined) === (options.onInvalidate === undefined)) {
     throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `${who}: give either source or onInvalidate`);
   }

@@ -16,7 +16,7 @@ import { loadOptionalPeer } from '../_optional-peer.ts';
 import { AWS_BATCH_GET_CONCURRENCY, AWS_BATCH_GET_MAX_IDS, DEFAULT_AWS_VERSION_STAGE } from '../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { Source, SourceGetOptions, SourceValue } from '../types.ts';
-import { isAwsNotFound, toAwsSourceError } from './_aws-errors.ts';
+import { isAwsNotFound, toAwsSourceError } from '../aws/errors.ts';
 import { type AwsSecretSelection, isSameSecret, toAwsSourceValue } from './_aws-secret-value.ts';
 
 export type { AwsSecretSelection } from './_aws-secret-value.ts';

@@ -7,15 +7,14 @@
  *   const source = gcpSecretManager({ project });
  *   const push = gcpPubSubPushHandler({ source, token: process.env.PUSH_TOKEN });
  *
- * Status codes: 204 handled (also duplicates, unknown secrets and harmless event
- * types, so Pub/Sub stops redelivering them); 400 malformed envelope or unknown event
- * type; 401 no credentials; 403 wrong credentials; 405 not POST; 413 too large;
+ * Status codes: 204 handled (also duplicates, unknown secrets, harmless and unknown
+ * event types, so Pub/Sub stops redelivering them); 400 malformed envelope; 401 no credentials; 403 wrong credentials; 405 not POST; 413 too large;
  * 415 not JSON; 500 when the invalidation itself threw (Pub/Sub redelivers).
  */
 import { DEFAULT_PUSH_MAX_BODY_BYTES } from '../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import { createPushTokenCheck } from '../http/push-token.ts';
-import { classifySecretEvent, createNotificationSink, type NotificationTargetOptions } from './_gcp-secret-events.ts';
+import { classifySecretEvent, createNotificationSink, type NotificationTargetOptions, type SecretEvent } from './_gcp-secret-events.ts';
 
 export type { InvalidationTarget, SecretEvent } from './_gcp-secret-events.ts';
 
@@ -38,6 +37,8 @@ export interface GcpPubSubPushOptions extends NotificationTargetOptions {
    * given, both must pass. Default: none.
    */
   verify?: (request: Request) => boolean | Promise<boolean>;
+  /** Told about a message of an event type keyshift does not know (answered 204, nothing done). Default: ignored. */
+  onIgnored?: (event: SecretEvent) => void;
   /** Largest body accepted. Default 64 KiB (DEFAULT_PUSH_MAX_BODY_BYTES); notifications are about 1 KiB. */
   maxBodyBytes?: number;
 }
@@ -121,6 +122,11 @@ export function gcpPubSubPushHandler(options: GcpPubSubPushOptions): (request: R
     }
     const classified = classifySecretEvent(envelope.message.attributes, messageId);
     if (classified.kind === 'invalid') return reply(400, classified.reason);
+    if (classified.kind === 'unknown') {
+      // 2xx: a 400 would make Pub/Sub redeliver it for up to 7 days
+      options.onIgnored?.(classified.event);
+      return reply(204);
+    }
     if ((await sink(classified)) === 'failed') return reply(500, 'the invalidation failed; Pub/Sub will redeliver');
     return reply(204);
   };

@@ -17,6 +17,7 @@ import type { Source, SourceGetOptions, SourceValue } from '../types.ts';
 import { GrpcCode } from '../gcp/grpc-codes.ts';
 import { type GcpClientOptions, newSecretManagerClient } from '../gcp/client.ts';
 import { grpcCodeOf, toGcpSourceError } from '../gcp/errors.ts';
+import { resolveProjectId } from '../gcp/metadata.ts';
 import { SECRET_ID, secretIdOf } from '../gcp/resource-names.ts';
 
 export type { GcpClientOptions } from '../gcp/client.ts';
@@ -26,7 +27,11 @@ export interface GcpSecretManagerOptions {
   client?: SecretManagerServiceClient;
   /** Options for a client this source creates once and closes on close(). Default: `{}` (Application Default Credentials). */
   clientOptions?: GcpClientOptions;
-  /** Project id or number. Default: `GOOGLE_CLOUD_PROJECT`, then `GCLOUD_PROJECT`; one is required. */
+  /**
+   * Project id or number. Default: `GOOGLE_CLOUD_PROJECT`, then `GCLOUD_PROJECT`, then the metadata
+   * server (Cloud Run and GCE name it there, and set no variable), asked on the first read;
+   * without any of them the first read fails with KS_ERR_INVALID_DECLARATION.
+   */
   project?: string;
   /**
    * Maps an entry name to a secret id, or to a full `projects/{p}/secrets/{s}` name
@@ -80,9 +85,10 @@ interface Payload {
 
 export function gcpSecretManager(options: GcpSecretManagerOptions = {}): GcpSecretManagerSource {
   if (options.client && options.clientOptions) throw invalid('give either client or clientOptions, not both');
-  const project = options.project ?? process.env.GOOGLE_CLOUD_PROJECT ?? process.env.GCLOUD_PROJECT;
-  if (!project) throw invalid('no project: set the project option or GOOGLE_CLOUD_PROJECT');
-  if (project.includes('/')) throw invalid('project must be an id or a number, not a path');
+  // Cloud Run sets no project variable: without one, the metadata server names it (on first use)
+  let project = options.project ?? process.env.GOOGLE_CLOUD_PROJECT ?? process.env.GCLOUD_PROJECT;
+  let projectLookup: Promise<string | undefined> | undefined;
+  if (project?.includes('/')) throw invalid('project must be an id or a number, not a path');
   const timeoutMs = options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
   const watchers = new Set<(names?: readonly string[]) => void>();
   /** Secret id -> entries read from it, for push notifications. */
@@ -102,7 +108,7 @@ export function gcpSecretManager(options: GcpSecretManagerOptions = {}): GcpSecr
       return { resource: full[2] ? mapped : `${mapped}/versions/${version}`, secretId: full[1]! };
     }
     if (!SECRET_ID.test(mapped)) throw invalid(`entry ${name} maps to an invalid secret id`);
-    return { resource: `projects/${project}/secrets/${mapped}/versions/${version}`, secretId: mapped };
+    return { resource: `projects/${project ?? '{project}'}/secrets/${mapped}/versions/${version}`, secretId: mapped };
   }
 
   async function open(): Promise<SecretManagerServiceClient> {
@@ -115,6 +121,14 @@ export function gcpSecretManager(options: GcpSecretManagerOptions = {}): GcpSecr
 
   async function get(name: string, { signal, maxBytes }: SourceGetOptions): Promise<SourceValue | undefined> {
     if (closed) throw new KeyshiftError(ErrorCodes.CLOSED, 'the Secret Manager source is closed', { entry: name });
+    if (project === undefined) {
+      projectLookup ??= resolveProjectId();
+      project = await projectLookup;
+      if (project === undefined || project.includes('/')) {
+        project = undefined;
+        throw invalid('no project: set the project option or GOOGLE_CLOUD_PROJECT (the metadata server, which names it on Cloud Run and GCE, did not answer)');
+      }
+    }
     const { resource, secretId } = resourceOf(name);
     readers.set(secretId, (readers.get(secretId) ?? new Set<string>()).add(name));
     const ctx = {

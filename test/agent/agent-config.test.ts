@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { parseAgentConfig } from '../../src/agent/agent-config.ts';
 import { loadAgentConfig } from '../../src/agent/load-agent-config.ts';
 import { parseSourceFlag } from '../../src/agent/source-config.ts';
@@ -64,6 +65,7 @@ describe('agent declaration file', () => {
     refuses({ ...base, entries: {} }, ErrorCodes.INVALID_DECLARATION, /at least one entry/);
     refuses({ ...base, entries: { A: { type: 'string' } }, files: { dir: 'x', templates: { 't.env': '{{B}}' } } }, ErrorCodes.INVALID_DECLARATION, /files.templates.t.env: refers to an entry/);
     refuses({ ...base, entries: { A: { type: 'string' } }, api: { host: '0.0.0.0', port: 1 } }, ErrorCodes.INVALID_DECLARATION, /loopback/);
+    assert.equal((parseAgentConfig({ ...base, entries: { A: { type: 'string' } }, admin: { host: '0.0.0.0', port: 8788 } }, '/').admin as { host: string }).host, '0.0.0.0', 'the admin surface (token-guarded) may listen for probes');
     refuses({ source: { kind: 'ftp' }, entries: { A: { type: 'string' } } }, ErrorCodes.INVALID_DECLARATION, /source: unknown kind/);
   });
 
@@ -87,6 +89,12 @@ describe('agent declaration file', () => {
     const config = parseAgentConfig(JSON.parse(block), '/srv/app');
     assert.equal(config.source?.kind, 'local-store');
     assert.deepEqual([...(config.deliver.get('SUCCESS_URL_SIGNING_KEY') ?? [])], ['env']);
+  });
+
+  it('the declaration of the Python example (examples/pgp/python/agent.json) is valid', async () => {
+    const config = await loadAgentConfig(fileURLToPath(new URL('../../examples/pgp/python/agent.json', import.meta.url)));
+    assert.equal(config.declaration.CHANGENOW_API_KEY?.category, 'api-key');
+    assert.equal(config.declaration.SUCCESS_URL_SIGNING_KEY?.static, true);
   });
 
   it('--source flags name every kind of source', () => {

@@ -44,17 +44,19 @@ async function waitFor(read: () => string, pattern: RegExp): Promise<void> {
 }
 
 // The child: prints what it got, answers SIGHUP, exits 0 on SIGTERM.
+// It prints "start" only once its handlers are in place (a signal before would kill it).
+const START = "console.log('start key=' + (process.env.API_KEY ?? 'unset') + ' wallet=' + (process.env.WALLET_PRIVATE_KEY === undefined ? 'unset' : 'set'));";
 const CHILD = `
-console.log('start key=' + (process.env.API_KEY ?? 'unset') + ' wallet=' + (process.env.WALLET_PRIVATE_KEY === undefined ? 'unset' : 'set'));
 process.on('SIGHUP', () => console.log('got SIGHUP'));
 process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(0); });
 setInterval(() => {}, 1000);
+${START}
 `;
 
 describe('keyshift run', () => {
   it('starts the command with the static entries only, and exits with its exit code', async () => {
     const { config } = await setup();
-    const run = await keyshift(['run', '--config', config, '--', process.execPath, '-e', `${CHILD.split('\n')[1]}; process.exit(7)`]).done;
+    const run = await keyshift(['run', '--config', config, '--', process.execPath, '-e', `${START} process.exit(7);`]).done;
     assert.equal(run.code, 7, run.stderr);
     assert.match(run.stdout, /start key=unset wallet=set/);
     assert.doesNotMatch(run.stdout + run.stderr, /wallet-static|key-one/);

@@ -11,6 +11,7 @@ import type { RenderFs } from '../../src/agent/file-renderer.ts';
 import { type AgentEvent, type RunningAgent, startAgent } from '../../src/agent/start-agent.ts';
 import { ErrorCodes, KeyshiftError } from '../../src/errors.ts';
 import { memorySource } from '../../src/sources/memory.ts';
+import { createFakeClock, type FakeClock } from '../../src/testing/fake-clock.ts';
 
 const TOKEN = 'agent-test-token-0123456789';
 const quiet = { info() {}, warn() {}, error() {} };
@@ -19,7 +20,7 @@ after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-async function setup(extra: Record<string, unknown> = {}, renderFs?: RenderFs) {
+async function setup(extra: Record<string, unknown> = {}, renderFs?: RenderFs, clock?: FakeClock) {
   const dir = await mkdtemp(join(tmpdir(), 'keyshift-agent-'));
   dirs.push(dir);
   const source = memorySource({ values: { API_KEY: 'key-one', LIMIT: '5' } });
@@ -34,7 +35,7 @@ async function setup(extra: Record<string, unknown> = {}, renderFs?: RenderFs) {
     dir,
   );
   const events: AgentEvent[] = [];
-  const agent = await startAgent({ config, source, env: { KEYSHIFT_AGENT_TOKEN: TOKEN, KEYSHIFT_ADMIN_TOKEN: TOKEN }, logger: quiet, onEvent: (e) => events.push(e), ...(renderFs ? { renderFs } : {}) });
+  const agent = await startAgent({ config, source, env: { KEYSHIFT_AGENT_TOKEN: TOKEN, KEYSHIFT_ADMIN_TOKEN: TOKEN }, logger: quiet, onEvent: (e) => events.push(e), ...(renderFs ? { renderFs } : {}), ...(clock ? { clock } : {}) });
   return { dir, source, config, agent, events };
 }
 
@@ -119,6 +120,25 @@ describe('startAgent', () => {
     }
   });
 
+  it('runs the notify command after a swap, with the changed names (never values) in its environment', async () => {
+    const marker = join(await mkdtemp(join(tmpdir(), 'keyshift-notify-')), 'changed');
+    dirs.push(marker.slice(0, -'/changed'.length));
+    const command = [process.execPath, '-e', "const fs = require('node:fs'); fs.writeFileSync(process.argv[1] + '.tmp', process.env.KEYSHIFT_CHANGED + ' ' + process.env.KEYSHIFT_GENERATION); fs.renameSync(process.argv[1] + '.tmp', process.argv[1])", marker];
+    const { source, agent } = await setup({ files: { dir: 'out', notify: { command } } });
+    try {
+      source.set('LIMIT', '6');
+      await agent.ks.refresh('LIMIT' as never);
+      let text: string | undefined;
+      while (text === undefined) {
+        text = await readFile(marker, 'utf8').catch(() => undefined); // written whole (renamed into place); the test's own timer holds the loop open
+        if (text === undefined) await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.equal(text, 'LIMIT 2');
+    } finally {
+      await agent.close();
+    }
+  });
+
   it('a rejected version changes nothing: files, API and generation keep the working value', async () => {
     const { dir, source, agent } = await setup();
     try {
@@ -146,6 +166,33 @@ describe('startAgent', () => {
       full = false;
       await until(events, (e) => e.type === 'rendered' && e.generation === 2);
       assert.equal(await readFile(join(dir, 'out', 'API_KEY'), 'utf8'), 'key-two');
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('a fail-closed entry past its maxStaleMs is withheld (503 KS_ERR_STALE, its file gone) and comes back when the store recovers', async () => {
+    const clock = createFakeClock();
+    const entries = { API_KEY: { type: 'string', category: 'api-key', maxStaleMs: 1_000, onStale: 'fail-closed' }, LIMIT: { type: 'int' } };
+    const { dir, source, agent, events } = await setup({ entries }, undefined, clock);
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    try {
+      source.fail({ code: ErrorCodes.SOURCE_UNAVAILABLE });
+      await agent.ks.refresh('API_KEY' as never);
+      await clock.tick(1_001);
+      assert.ok(agent.view.current().withheld.has('API_KEY'));
+      const stale = await fetch(`${agent.apiAddress}/v1/entries/API_KEY`, { headers: auth });
+      assert.equal(stale.status, 503);
+      assert.equal(((await stale.json()) as { error: { code: string } }).error.code, 'KS_ERR_STALE');
+      await until(events, (e) => e.type === 'rendered' && e.generation === 2);
+      await assert.rejects(readFile(join(dir, 'out', 'API_KEY'), 'utf8'), { code: 'ENOENT' });
+      assert.equal(await readFile(join(dir, 'out', 'LIMIT'), 'utf8'), '5', 'the other entries stay');
+      source.fail(undefined);
+      await clock.tick(60_000); // the backoff's retry fetches again
+      await until(events, (e) => e.type === 'rendered' && e.generation === 3);
+      const back = await fetch(`${agent.apiAddress}/v1/entries/API_KEY`, { headers: auth });
+      assert.equal(((await back.json()) as { value: string }).value, 'key-one');
+      assert.equal(await readFile(join(dir, 'out', 'API_KEY'), 'utf8'), 'key-one');
     } finally {
       await agent.close();
     }

@@ -12,6 +12,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { z } from 'zod';
 import { createAdminHandler } from '../../src/admin/index.ts';
 import { WITHHELD } from '../../src/core/_screen.ts';
+import { channels } from '../../src/core/diagnostics.ts';
 import { type Codec, createKeyshift, defineSecrets, t } from '../../src/index.ts';
 import { createFakeClock, flush, memorySource } from '../../src/testing/index.ts';
 import { Capture, type Canary, everythingOf, makeCanary } from './_canary.ts';
@@ -135,7 +136,7 @@ describe('Issue 12.3: a rejection reason never carries the value, on any surface
         capture.stop();
       }
       const places = Object.keys(capture.summary());
-      for (const place of ['stderr', 'thrown ready', 'running.rejected', 'channel keyshift:value:rejected', 'status()', 'GET /admin/status', 'alert']) {
+      for (const place of ['stderr', 'thrown ready', 'running.rejected', `channel ${channels.rejected.name as string}`, 'status()', 'GET /admin/status', 'alert']) {
         assert.ok(places.some((p) => p.startsWith(place)), `nothing reached ${place} (saw ${places.join(', ')})`);
       }
       assert.deepEqual([...seen].sort(), ['admin', 'event', 'ready', 'status']);

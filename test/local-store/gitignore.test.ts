@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { isGitIgnored } from '../../src/local-store/git-ignore.ts';
+import { isGitIgnored } from '../../src/local-store/gitignore.ts';
 import { MASTER_KEY_GIT_WARNING } from '../../src/local-store/master-key.ts';
 import { openLocalStore } from '../../src/local-store/open-local-store.ts';
 import { runInProcess } from '../cli/_run.ts';

@@ -61,6 +61,8 @@ describe('Source: localStore()', () => {
       assert.deepEqual([got?.version, text(got?.value)], ['2', 'fake-p2']);
       const old = await pinned.get('PINNED', opts());
       assert.deepEqual([old?.version, text(old?.value)], ['1', 'fake-p1']);
+      assert.equal(got?.order, 2, 'read at latest, the number is the order');
+      assert.equal(old?.order, undefined, 'a pinned version or an alias carries no order (moving an alias back is explicit)');
     } finally {
       await Promise.all([latest.close?.(), pinned.close?.(), store.close()]);
       await env.cleanup();

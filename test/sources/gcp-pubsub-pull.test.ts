@@ -52,11 +52,26 @@ describe('gcpPubSubPull: message handling', () => {
   it('acks and reports a malformed message (redelivery would not fix it)', async () => {
     const errors: KeyshiftError[] = [];
     const handle = createPullMessageHandler({ onInvalidate: () => assert.fail('invalidated'), onError: (e) => void errors.push(e) });
-    const m = message({ eventType: 'SECRET_EXPLODED', secretId: 'projects/p/secrets/X' });
+    const m = message({ eventType: 'SECRET_VERSION_ADD', secretId: 'not a resource name' });
     await handle(m as unknown as PullMessage);
     assert.deepEqual([m.acked, m.nacked], [1, 0]);
     assert.equal(errors.length, 1);
     assert.equal(errors[0]!.code, ErrorCodes.VALUE_REJECTED);
+  });
+
+  it('acks an event type it does not know and reports it as ignored, not as an error', async () => {
+    const errors: KeyshiftError[] = [];
+    const ignored: string[] = [];
+    const handle = createPullMessageHandler({
+      onInvalidate: () => assert.fail('invalidated'),
+      onError: (e) => void errors.push(e),
+      onIgnored: (e) => void ignored.push(e.eventType),
+    });
+    const m = message({ eventType: 'SECRET_EXPLODED', secretId: 'projects/p/secrets/X' });
+    await handle(m as unknown as PullMessage);
+    assert.deepEqual([m.acked, m.nacked], [1, 0]);
+    assert.deepEqual(ignored, ['SECRET_EXPLODED']);
+    assert.equal(errors.length, 0);
   });
 
   it('nacks when the invalidation throws, and handles the redelivery', async () => {
@@ -100,7 +115,7 @@ describe('gcpPubSubPull: message handling', () => {
     assert.deepEqual(seen, [['API_KEY']]);
     assert.equal(m.acked, 1);
     subscription.emit('error', Object.assign(new Error('raw service text'), { code: 14 }));
-    assert.equal(errors[0]!.code, ErrorCodes.SOURCE_UNAVAILABLE);
+    assert.equal(errors[0]!.code, ErrorCodes.NOTIFICATIONS_UNAVAILABLE);
     assert.ok(!errors[0]!.message.includes('raw service text'));
     await pull.close();
     await pull.close();
@@ -108,7 +123,13 @@ describe('gcpPubSubPull: message handling', () => {
     assert.equal(subscription.listenerCount('message'), 0);
   });
 
-  it('refuses a malformed subscription name and a missing target', async () => {
+  it('refuses a malformed subscription name, a missing target, and both or neither of subscription and instanceSubscription', async () => {
+    await assert.rejects(gcpPubSubPull({ onInvalidate: () => {} }), { code: ErrorCodes.INVALID_DECLARATION });
+    await assert.rejects(gcpPubSubPull({ subscription: 'sub-1', instanceSubscription: { topic: 'projects/p/topics/secrets' }, onInvalidate: () => {} }), {
+      code: ErrorCodes.INVALID_DECLARATION,
+    });
+    await assert.rejects(gcpPubSubPull({ instanceSubscription: { topic: 'projects/p/topics/secrets', expireAfterMs: 3_600_000 }, onInvalidate: () => {} }), /at least 1 day/);
+    await assert.rejects(gcpPubSubPull({ instanceSubscription: { topic: 'projects/p/topics/secrets', retentionMs: 60_000 }, onInvalidate: () => {} }), /at least 10 minutes/);
     await assert.rejects(gcpPubSubPull({ subscription: 'a/b', onInvalidate: () => {} }), { code: ErrorCodes.INVALID_DECLARATION });
     await assert.rejects(gcpPubSubPull({ subscription: 'projects/p/subscriptions/sub' }), { code: ErrorCodes.INVALID_DECLARATION });
   });

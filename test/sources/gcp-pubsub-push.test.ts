@@ -72,7 +72,7 @@ describe('gcpPubSubPushHandler', () => {
     assert.equal(calls.length, 0);
   });
 
-  it('answers 400 to malformed envelopes and unknown event types, changing nothing', async () => {
+  it('answers 400 to malformed envelopes, changing nothing', async () => {
     const { calls, handler } = setup();
     const auth = `Bearer ${TOKEN}`;
     const bad: unknown[] = [
@@ -81,7 +81,7 @@ describe('gcpPubSubPushHandler', () => {
       { subscription: 's' },
       { message: { attributes: versionAdd() } },
       { message: { messageId: '1' } },
-      envelope({ ...versionAdd(), eventType: 'SECRET_EXPLODED' }),
+      envelope({ ...versionAdd(), eventType: 'not an event type' }),
       envelope({ ...versionAdd(), secretId: 'projects/p/secrets/bad name' }),
       envelope({ ...versionAdd(), versionId: 'nope' }),
       envelope({ ...versionAdd(), dataFormat: 'XML' }),
@@ -110,6 +110,14 @@ describe('gcpPubSubPushHandler', () => {
     const rotate = { eventType: 'SECRET_ROTATE', secretId: 'projects/p/secrets/API_KEY' };
     assert.equal((await handler(post(envelope(rotate), { auth }))).status, 204);
     assert.equal(calls.length, 0);
+  });
+
+  it('acknowledges (204) an event type it does not know and reports it, so Pub/Sub does not redeliver it for 7 days', async () => {
+    const ignored: string[] = [];
+    const handler = gcpPubSubPushHandler({ token: TOKEN, onInvalidate: () => assert.fail('invalidated'), onIgnored: (e) => void ignored.push(e.eventType) });
+    const res = await handler(post(envelope({ ...versionAdd(), eventType: 'SECRET_EXPLODED' }), { auth: `Bearer ${TOKEN}` }));
+    assert.equal(res.status, 204);
+    assert.deepEqual(ignored, ['SECRET_EXPLODED']);
   });
 
   it('refuses other methods (405), other content types (415) and oversized bodies (413)', async () => {

@@ -40,6 +40,7 @@ describe('Source: gcpSecretManager against the emulator', () => {
     const got = await source.get('API_KEY', opts());
     assert.equal(Buffer.from(got!.value).toString(), `${FAKE}-2`);
     assert.equal(got!.version, '2');
+    assert.equal(got!.order, 2, 'read at latest, the number is the order: the served version never goes backwards');
   });
 
   it('reads a pinned number or an alias, per entry', async () => {
@@ -57,6 +58,9 @@ describe('Source: gcpSecretManager against the emulator', () => {
       assert.equal((await pinned.get('API_KEY_PINNED', opts()))!.version, '1');
       assert.equal((await pinned.get('API_KEY_ALIASED', opts()))!.version, '1');
       assert.equal((await pinned.get('API_KEY', opts()))!.version, '2');
+      // an alias moved back is an explicit rollback, a pinned number never moves: neither carries an order
+      assert.equal((await pinned.get('API_KEY_ALIASED', opts()))!.order, undefined);
+      assert.equal((await pinned.get('API_KEY_PINNED', opts()))!.order, undefined);
       assert.deepEqual(pinned.entriesFor('projects/123456/secrets/API_KEY').sort(), [
         'API_KEY',
         'API_KEY_ALIASED',
@@ -184,14 +188,19 @@ describe('Source: gcpSecretManager against the emulator', () => {
   });
 
   it('needs a project, and refuses invalid ids and versions at the first read', async () => {
-    const saved = { a: process.env.GOOGLE_CLOUD_PROJECT, b: process.env.GCLOUD_PROJECT };
+    const saved = { a: process.env.GOOGLE_CLOUD_PROJECT, b: process.env.GCLOUD_PROJECT, c: process.env.GCE_METADATA_HOST };
     delete process.env.GOOGLE_CLOUD_PROJECT;
     delete process.env.GCLOUD_PROJECT;
+    process.env.GCE_METADATA_HOST = '127.0.0.1:9'; // no metadata server either
     try {
-      assert.throws(() => gcpSecretManager({}), { code: ErrorCodes.INVALID_DECLARATION });
+      const none = gcpSecretManager({ clientOptions: f.emulator.clientOptions() });
+      await assert.rejects(none.get('API_KEY', opts()), { code: ErrorCodes.INVALID_DECLARATION, message: /no project/ });
+      await none.close();
     } finally {
       if (saved.a !== undefined) process.env.GOOGLE_CLOUD_PROJECT = saved.a;
       if (saved.b !== undefined) process.env.GCLOUD_PROJECT = saved.b;
+      if (saved.c !== undefined) process.env.GCE_METADATA_HOST = saved.c;
+      else delete process.env.GCE_METADATA_HOST;
     }
     const bad = gcpSecretManager({ project: PROJECT, clientOptions: f.emulator.clientOptions(), version: 'x/y' });
     await assert.rejects(bad.get('API_KEY', opts()), { code: ErrorCodes.INVALID_DECLARATION });

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OPTIONAL_PEERS } from '../../_optional-peer.ts';
 import { KeyshiftError } from '../../errors.ts';
-import { masterKeyGitAdvice } from '../../local-store/git-ignore.ts';
+import { masterKeyGitAdvice } from '../../local-store/gitignore.ts';
 import { MASTER_KEY_ENV, MASTER_KEY_FILE } from '../../local-store/master-key.ts';
 import { openLocalStore } from '../../local-store/open-local-store.ts';
 import { parseCommandArgs, STORE_OPTIONS } from '../_args.ts';

@@ -5,9 +5,11 @@ import { disable } from './disable.ts';
 import { doctor } from './doctor.ts';
 import { emulator } from './emulator.ts';
 import { enable } from './enable.ts';
+import { fleet } from './fleet.ts';
 import { get } from './get.ts';
 import { init } from './init.ts';
 import { inventory } from './inventory.ts';
+import { keyringMigrate } from './keyring-migrate.ts';
 import { list } from './list.ts';
 import { put } from './put.ts';
 import { rotate } from './rotate.ts';
@@ -35,7 +37,9 @@ export const commands: Command[] = [
   emulator,
   serve,
   verifyRotationCommand,
+  fleet,
   rotate,
+  keyringMigrate,
   agent,
   run,
 ];

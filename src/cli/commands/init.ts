@@ -1,6 +1,6 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { masterKeyGitAdvice } from '../../local-store/git-ignore.ts';
+import { masterKeyGitAdvice } from '../../local-store/gitignore.ts';
 import { MASTER_KEY_ENV, MASTER_KEY_FILE } from '../../local-store/master-key.ts';
 import { parseCommandArgs, STORE_OPTIONS } from '../_args.ts';
 import { defineCommand, ExitCode } from '../_command.ts';

@@ -5,10 +5,10 @@ import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import { copyVersion } from '../../rotation/staged/rotators/copy-version.ts';
 import { pgPassword } from '../../rotation/staged/rotators/pg-password.ts';
 import { randomSecret } from '../../rotation/staged/rotators/random-secret.ts';
-import type { RotationStore } from '../../rotation/staged/_rotation-state.ts';
 import {
   createRotationRunner,
   type RotationResult,
+  type RotationStore,
   type Rotator,
   readLastRotation,
   readRecord,

@@ -1,0 +1,69 @@
+/**
+ * Reads a fleet's reports without an address per instance: a short-lived subscription on
+ * the fleet topic, a ping through the notification topic (every instance's pull source
+ * hears it and reports at once), then the reports until `listenMs` passes or `until` holds.
+ * The subscription is deleted at the end (and expires in a day if this process dies).
+ */
+import { randomBytes } from 'node:crypto';
+import type { ClientConfig, Message, PubSub } from '@google-cloud/pubsub';
+import { PUBSUB_MIN_EXPIRATION_MS, PUBSUB_MIN_RETENTION_MS } from '../constants.ts';
+import { FLEET_PING_EVENT, FLEET_REPORT_EVENT, type FleetReport, parseFleetReport } from './fleet-report.ts';
+
+export interface CollectFleetOptions {
+  /** `projects/{p}/topics/{t}`: where instances publish reports. */
+  fleetTopic: string;
+  /** `projects/{p}/topics/{t}`: the notification topic the instances' pull sources listen on; a ping goes there. Default: no ping. */
+  pingTopic?: string;
+  /** Listen this long at most. Default 3,000 ms. */
+  listenMs?: number;
+  /** Stop early once this holds for the reports so far (newest per instance). */
+  until?: (reports: ReadonlyMap<string, FleetReport>) => boolean;
+  /** Called with each report as it arrives. */
+  onReport?: (report: FleetReport, receivedAt: number) => void;
+  client?: PubSub;
+  clientConfig?: ClientConfig;
+}
+
+/** The newest report of each instance heard. */
+export async function collectFleet(options: CollectFleetOptions): Promise<Map<string, FleetReport>> {
+  const ownClient = options.client ? undefined : new (await import('@google-cloud/pubsub')).PubSub(options.clientConfig ?? {});
+  const client = options.client ?? (ownClient as PubSub);
+  const project = /^projects\/([^/]+)\//.exec(options.fleetTopic)?.[1] ?? '';
+  const name = `projects/${project}/subscriptions/keyshift-fleet-view-${randomBytes(6).toString('hex')}`;
+  const reports = new Map<string, FleetReport>();
+  const [subscription] = await client.topic(options.fleetTopic).createSubscription(name, {
+    expirationPolicy: { ttl: { seconds: PUBSUB_MIN_EXPIRATION_MS / 1000 } },
+    messageRetentionDuration: { seconds: PUBSUB_MIN_RETENTION_MS / 1000 },
+  });
+  try {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, options.listenMs ?? 3_000);
+      subscription.on('message', (message: Message) => {
+        message.ack();
+        if (message.attributes?.eventType !== FLEET_REPORT_EVENT) return;
+        const report = parseFleetReport(message.data);
+        if (!report) return;
+        const seen = reports.get(report.instance.instanceId);
+        if (!seen || seen.sentAt <= report.sentAt) reports.set(report.instance.instanceId, report);
+        options.onReport?.(report, Date.now());
+        if (options.until?.(reports)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      subscription.on('error', () => undefined);
+      if (options.pingTopic) {
+        void client
+          .topic(options.pingTopic)
+          .publishMessage({ data: Buffer.alloc(0), attributes: { eventType: FLEET_PING_EVENT } })
+          .catch(() => undefined);
+      }
+    });
+  } finally {
+    subscription.removeAllListeners('message');
+    await subscription.close().catch(() => undefined);
+    await subscription.delete().catch(() => undefined);
+    await ownClient?.close().catch(() => undefined);
+  }
+  return reports;
+}
