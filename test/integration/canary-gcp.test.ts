@@ -68,6 +68,7 @@ describe('canary adoption: 10 instances on the Secret Manager emulator, the Chan
     await requests();
     assert.deepEqual(version(), Array(N).fill('2'));
     assert.equal(failed, 0);
+    assert.ok(ok >= 8 * N, `${ok} requests served with the good key`);
 
     // a key the provider has not activated
     const bad = cn.issueKey({ activeAfterMs: 1e12 });
