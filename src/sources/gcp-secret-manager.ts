@@ -18,7 +18,7 @@ import { GrpcCode } from '../gcp/grpc-codes.ts';
 import { type GcpClientOptions, newSecretManagerClient } from '../gcp/client.ts';
 import { parseRolloutMarker, ROLLOUT_ANNOTATION } from '../core/adoption.ts';
 import type { RolloutMarker } from '../types.ts';
-import { writeRolloutMarker } from './_rollout-marker.ts';
+import { writeRolloutMarker } from '../core/rollout-marker.ts';
 import { grpcCodeOf, toGcpSourceError } from '../gcp/errors.ts';
 import { resolveProjectId } from '../gcp/metadata.ts';
 import { SECRET_ID, secretIdOf } from '../gcp/resource-names.ts';

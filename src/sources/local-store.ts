@@ -4,7 +4,7 @@ import type { LocalStore } from '../local-store/store.ts';
 import type { LocalStoreOptions } from '../local-store/types.ts';
 import { parseRolloutMarker, ROLLOUT_ANNOTATION } from '../core/adoption.ts';
 import type { Source } from '../types.ts';
-import { writeRolloutMarker } from './_rollout-marker.ts';
+import { writeRolloutMarker } from '../core/rollout-marker.ts';
 
 export interface LocalStoreSourceOptions extends LocalStoreOptions {
   /** The version every entry is read at: 'latest', a number as a string, or an alias. Default: 'latest'. */

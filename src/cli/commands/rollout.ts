@@ -1,6 +1,6 @@
 import { fractionAt, parseRolloutMarker, ROLLOUT_ANNOTATION, resolveAdoption } from '../../core/adoption.ts';
 import { KeyshiftError } from '../../errors.ts';
-import { writeRolloutMarker } from '../../sources/_rollout-marker.ts';
+import { writeRolloutMarker } from '../../core/rollout-marker.ts';
 import type { RolloutMarker } from '../../types.ts';
 import { STORE_OPTIONS, parseCommandArgs } from '../_args.ts';
 import { ExitCode, defineCommand } from '../_command.ts';

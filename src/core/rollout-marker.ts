@@ -1,4 +1,4 @@
-import { formatRolloutMarker, ROLLOUT_ANNOTATION } from '../core/adoption.ts';
+import { formatRolloutMarker, ROLLOUT_ANNOTATION } from './adoption.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { RolloutMarker } from '../types.ts';
 
