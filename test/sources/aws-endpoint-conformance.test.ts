@@ -16,6 +16,7 @@ import {
   InvalidParameterException,
   InvalidRequestException,
   ListSecretVersionIdsCommand,
+  ListSecretsCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
@@ -42,7 +43,7 @@ describe('Testing: the loopback AWS Secrets Manager endpoint, read by the real S
     await server.close();
   });
 
-  it('runs the seven operations, with AWS stage semantics (AWSCURRENT moves push AWSPREVIOUS)', async () => {
+  it('runs the eight operations, with AWS stage semantics (AWSCURRENT moves push AWSPREVIOUS)', async () => {
     const created = await client.send(new CreateSecretCommand({ Name: 'conf/api', SecretString: 'fake-v1' }));
     assert.match(created.ARN ?? '', /^arn:aws:secretsmanager:us-east-1:123456789012:secret:conf\/api-[\w-]{6}$/);
     const v1 = created.VersionId ?? '';
@@ -69,6 +70,11 @@ describe('Testing: the loopback AWS Secrets Manager endpoint, read by the real S
       batch.Errors?.map((e) => [e.SecretId, e.ErrorCode]),
       [['conf/none', 'ResourceNotFoundException']],
     );
+    const secrets = await client.send(new ListSecretsCommand({}));
+    assert.ok(
+      (secrets.SecretList ?? []).some((s) => s.Name === 'conf/api' && s.ARN === created.ARN),
+      'ListSecrets names the secret with its ARN',
+    );
     assert.deepEqual(server.calls, {
       GetSecretValue: 1,
       BatchGetSecretValue: 1,
@@ -77,6 +83,7 @@ describe('Testing: the loopback AWS Secrets Manager endpoint, read by the real S
       CreateSecret: 1,
       UpdateSecretVersionStage: 1,
       ListSecretVersionIds: 1,
+      ListSecrets: 1,
     });
   });
 
