@@ -412,7 +412,15 @@ export class Manager {
     state.trailingTimer = this.#clock.setTimeout(() => {
       state.trailingTimer = undefined;
       state.lastForcedAt = this.#clock.now();
-      this.#fetch(state, trigger).then(() => this.#schedule(state), this.#internalError);
+      // a fetch still in flight may have read the store before the change: ask again after it, never join it
+      this.#flights
+        .settled(state.info.name)
+        .then(async () => {
+          if (this.#closing) return;
+          await this.#fetch(state, trigger);
+          this.#schedule(state);
+        })
+        .catch(this.#internalError);
     }, delay);
   }
 
