@@ -19,11 +19,6 @@ export class SingleFlight<K, V> {
     return this.#inflight.has(key);
   }
 
-  /** Settles when the call for `key` now in flight (if any) has settled (never rejects). */
-  async settled(key: K): Promise<void> {
-    await this.#inflight.get(key)?.catch(() => undefined);
-  }
-
   /** Settles when every call now in flight has settled (never rejects). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.#inflight.values()]);
