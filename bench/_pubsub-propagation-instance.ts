@@ -3,7 +3,8 @@
  * keyshift's emulator, gcpPubSubPull with a per-instance subscription on Google's Pub/Sub
  * emulator, a manager; plus a bare subscriber (no keyshift) on the baseline subscription.
  * Prints JSON lines with wall-clock times (ms): ready, bare (a baseline message arrived),
- * message (the pull source hands a notification to the source), fetch, change.
+ * message (the pull source hands a notification to the source), fetch, change (with the
+ * CPU time this process spent since the message).
  * `close` on stdin closes it (deleting its subscription).
  */
 import { createInterface } from 'node:readline';
@@ -21,9 +22,11 @@ const source = gcpSecretManager({
   project: PROJECT,
   clientOptions: { apiEndpoint: SM_HOST, port: Number(SM_PORT), sslCreds: credentials.createInsecure(), universeDomain: 'googleapis.com' },
 });
-// the source, seen by the pull source: the moment a notification is handed over
+// the source, seen by the pull source: the moment a notification is handed over (and this process's CPU time then)
+let cpuAtMessage = process.cpuUsage();
 const observed = {
   invalidate(names?: readonly string[]) {
+    cpuAtMessage = process.cpuUsage();
     say({ message: true, at: now() });
     source.invalidate(names);
   },
@@ -40,7 +43,11 @@ const ks = createKeyshift(defineSecrets({ [SECRET]: { type: t.string(), ttlMs: 3
   notifications: pull.health,
   logger: false,
 });
-ks.on('change', (e) => say({ change: e.version, at: now() }));
+ks.on('change', (e) => {
+  const at = now();
+  const cpu = process.cpuUsage(cpuAtMessage);
+  say({ change: e.version, at, cpuMs: (cpu.user + cpu.system) / 1000 });
+});
 ks.on('fetch', (e) => say({ fetch: e.trigger, outcome: e.outcome, ms: e.durationMs, at: now() }));
 await ks.ready();
 
