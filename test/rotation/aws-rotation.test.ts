@@ -119,6 +119,20 @@ describe('Rotation: the staged runner on AWS Secrets Manager stages', () => {
     assert.deepEqual(alerts, ['test', 'finish']);
   });
 
+  it('a failure between the AWSPENDING claim and its record gives the label back: the next run starts again', async () => {
+    seed(server, 'CLAIM_KEY', 'fake-claim-v1');
+    const runner = createAwsRotationRunner({ store, logger: false });
+    server.inject({ operation: 'TagResource', error: 'InternalServiceError', times: 1 });
+    const failed = await runner.run('CLAIM_KEY', randomSecret());
+    assert.deepEqual({ outcome: failed.outcome, stage: failed.stage, code: failed.error?.code }, { outcome: 'failed', stage: 'create', code: 'KS_ERR_SOURCE_UNAVAILABLE' });
+    assert.ok(!stages('CLAIM_KEY').some((l) => l.includes('AWSPENDING')), 'no pending version left behind for others to take as foreign');
+    assert.equal((await runner.status('CLAIM_KEY')).rotation, null);
+    const next = await runner.run('CLAIM_KEY', randomSecret());
+    assert.equal(next.outcome, 'finished', next.error?.message);
+    assert.notEqual(next.rotationId, failed.rotationId);
+    assert.equal(currentValue('CLAIM_KEY').length, 32);
+  });
+
   it('a runner holding the lease makes another one busy; two starting at once: one wins AWSPENDING, the other is busy', async () => {
     seed(server, 'SESSION_KEY', 'fake-session-v1');
     let release: () => void = () => undefined;

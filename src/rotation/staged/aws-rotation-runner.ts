@@ -272,8 +272,14 @@ export function createAwsRotationRunner(options: AwsRotationRunnerOptions): AwsR
             const other = readAwsState(name, (await store.describe(name)).tags);
             return { outcome: 'busy', rotationId: other?.id ?? pendingHolder?.id ?? '', stage: other?.stage ?? 'set', heldBy: other?.holder ?? 'another runner', retryAt: other?.leaseUntil ?? 0 };
           }
+          try {
+            await renew({ stage: 'set' });
+          } catch (error) {
+            // Without its record the pending version would look like another tool's: give AWSPENDING back.
+            await store.moveStage(name, AWS_PENDING, { removeFrom: id }).catch(() => undefined);
+            throw error;
+          }
           await store.moveStage(name, AWS_CLAIM_STAGE, { removeFrom: id }).catch(() => undefined);
-          await renew({ stage: 'set' });
         } else if (stage === 'set') {
           await rotator.set?.(await pendingContext());
           await renew({ stage: 'test' });
