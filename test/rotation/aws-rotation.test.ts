@@ -133,6 +133,33 @@ describe('Rotation: the staged runner on AWS Secrets Manager stages', () => {
     assert.equal(currentValue('CLAIM_KEY').length, 32);
   });
 
+  it('a finish that returns another value, and a publish, are versions of their own made AWSCURRENT conditionally', async () => {
+    seed(server, 'KEYSET', 'fake-keyset-v1');
+    let finishes = 0;
+    const runner = createAwsRotationRunner({ store, logger: false });
+    const shaped: Rotator = {
+      kind: 'shaped',
+      create: async () => 'fake-keyset-pending',
+      async set(ctx) {
+        if (ctx.attempt === 1) await ctx.publish('fake-keyset-published');
+      },
+      async finish(ctx) {
+        finishes += 1;
+        if (finishes === 1) server.inject({ operation: 'UpdateSecretVersionStage', error: 'InternalServiceError', times: 1 });
+        return `${ctx.pending.text()}-final`;
+      },
+    };
+    const first = await runner.run('KEYSET', shaped);
+    assert.deepEqual({ outcome: first.outcome, stage: first.stage }, { outcome: 'failed', stage: 'finish' });
+    assert.equal(currentValue('KEYSET'), 'fake-keyset-published', 'the publish is served at once');
+    const second = await runner.run('KEYSET', shaped);
+    assert.equal(second.outcome, 'finished', second.error?.message);
+    assert.equal(currentValue('KEYSET'), 'fake-keyset-pending-final');
+    // v1, pending, published, final: the re-run finish put nothing new (same token, same value).
+    assert.deepEqual(stages('KEYSET'), [[], [], ['AWSPREVIOUS'], ['AWSCURRENT']]);
+    assert.deepEqual({ version: second.version, previousVersion: second.previousVersion }, { version: 4, previousVersion: 3 });
+  });
+
   it('a runner holding the lease makes another one busy; two starting at once: one wins AWSPENDING, the other is busy', async () => {
     seed(server, 'SESSION_KEY', 'fake-session-v1');
     let release: () => void = () => undefined;
