@@ -6,7 +6,7 @@
 import '../sources/_aws-fixture.ts';
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { createKeyshift, defineSecrets, t } from '../../src/index.ts';
+import { createKeyshift, defineSecrets, KeyshiftError, t } from '../../src/index.ts';
 import { awsRotationStore } from '../../src/rotation/staged/aws-rotation-store.ts';
 import { AWS_CLAIM_STAGE, createAwsRotationRunner } from '../../src/rotation/staged/aws-rotation-runner.ts';
 import { randomSecret } from '../../src/rotation/staged/rotators/random-secret.ts';
@@ -231,6 +231,12 @@ describe('Rotation: the staged runner on AWS Secrets Manager stages', () => {
     assert.deepEqual(stages('PARTNER_KEY'), [['AWSCURRENT'], []]);
     assert.deepEqual(tags('PARTNER_KEY'), []);
     assert.equal(await runner.abandon('PARTNER_KEY'), undefined);
+
+    // A record another tool wrote: a clear KS_ERR_STORE_CORRUPT naming the secret, and abandon clears it.
+    server.direct('TagResource', { SecretId: 'PARTNER_KEY', Tags: [{ Key: 'keyshift:rotation', Value: 'written by hand' }] });
+    await assert.rejects(runner.run('PARTNER_KEY', randomSecret()), (e: unknown) => e instanceof KeyshiftError && e.code === 'KS_ERR_STORE_CORRUPT' && /PARTNER_KEY/.test(e.message));
+    assert.equal((await runner.abandon('PARTNER_KEY'))?.rotator, 'unknown');
+    assert.deepEqual(tags('PARTNER_KEY'), []);
 
     // A rotation Lambda's pending version: not keyshift's to resume.
     server.direct('PutSecretValue', { SecretId: 'PARTNER_KEY', SecretString: 'fake-lambda-pending', VersionStages: ['AWSPENDING'] });

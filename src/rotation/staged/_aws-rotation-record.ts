@@ -5,8 +5,9 @@
  * Tag values hold at most 256 characters of letters, digits, spaces and `+ - = . _ : / @`,
  * so each tag is a line of `key=value` words:
  *
- *   keyshift:rotation       id=<VersionId> rotator=<kind> stage=<stage> base=<VersionId|none> attempts=<n> started=<ms> [cleanup=<ms>] [final=<VersionId>]
- *   keyshift:rotation-lease holder=<runner> until=<ms>
+ *   keyshift:rotation          id=<VersionId> rotator=<kind> stage=<stage> attempts=<n> started=<ms> [cleanup=<ms>]
+ *   keyshift:rotation-versions base=<VersionId|none> [final=<VersionId>]
+ *   keyshift:rotation-lease    holder=<runner> until=<ms>
  *   keyshift:rotation-error stage=<stage> code=<KS_ERR_*> at=<ms>
  *   keyshift:last-rotation  rotator=<kind> version=<VersionId> previous=<VersionId|none> at=<ms>
  */
@@ -14,10 +15,13 @@ import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import type { RotationStage } from './_rotation-state.ts';
 
 export const ROTATION_TAG = 'keyshift:rotation';
+export const VERSIONS_TAG = 'keyshift:rotation-versions';
 export const LEASE_TAG = 'keyshift:rotation-lease';
 export const ERROR_TAG = 'keyshift:rotation-error';
 export const LAST_TAG = 'keyshift:last-rotation';
-export const RECORD_TAGS = [ROTATION_TAG, LEASE_TAG, ERROR_TAG] as const;
+export const RECORD_TAGS = [ROTATION_TAG, VERSIONS_TAG, LEASE_TAG, ERROR_TAG] as const;
+/** AWS's limit on a tag value. */
+const MAX_TAG_VALUE = 256;
 
 const STAGES: readonly RotationStage[] = ['create', 'set', 'test', 'finish', 'cleanup'];
 
@@ -78,15 +82,21 @@ export function stateTags(state: AwsRotationState): Record<string, string> {
       id: state.id,
       rotator: state.rotator,
       stage: state.stage,
-      base: state.base ?? 'none',
       attempts: state.attempts,
       started: Date.parse(state.startedAt),
       cleanup: state.cleanupAfter,
-      final: state.final,
     }),
+    [VERSIONS_TAG]: line({ base: state.base ?? 'none', final: state.final }),
     [LEASE_TAG]: line({ holder: state.holder, until: state.leaseUntil }),
   };
   if (state.lastError) tags[ERROR_TAG] = line({ stage: state.lastError.stage, code: state.lastError.code, at: Date.parse(state.lastError.at) });
+  for (const [key, value] of Object.entries(tags)) {
+    if (value.length > MAX_TAG_VALUE) {
+      throw new KeyshiftError(ErrorCodes.ROTATION_REFUSED, `the rotation record's tag ${key} would take ${value.length} characters; AWS allows ${MAX_TAG_VALUE} (a VersionId or rotator kind too long)`, {
+        details: { tag: key, length: value.length },
+      });
+    }
+  }
   return tags;
 }
 
@@ -99,12 +109,13 @@ export function readAwsState(name: string, tags: Readonly<Record<string, string>
   const r = words(tags[ROTATION_TAG]);
   if (r === undefined) return undefined;
   const lease = words(tags[LEASE_TAG]) ?? {};
+  const versions = words(tags[VERSIONS_TAG]) ?? {};
   const ok =
     r.id !== undefined &&
     r.id !== '' &&
     r.rotator !== undefined &&
     STAGES.includes(r.stage as RotationStage) &&
-    r.base !== undefined &&
+    versions.base !== undefined &&
     /^[0-9]{1,6}$/.test(r.attempts ?? '') &&
     isMs(r.started) &&
     (r.cleanup === undefined || isMs(r.cleanup));
@@ -124,10 +135,10 @@ export function readAwsState(name: string, tags: Readonly<Record<string, string>
     id: r.id as string,
     rotator: r.rotator as string,
     stage: r.stage as RotationStage,
-    base: r.base === 'none' ? undefined : r.base,
+    base: versions.base === 'none' ? undefined : versions.base,
     attempts: Number(r.attempts),
     startedAt: iso(r.started as string),
-    ...(r.final === undefined ? {} : { final: r.final }),
+    ...(versions.final === undefined ? {} : { final: versions.final }),
     ...(r.cleanup === undefined ? {} : { cleanupAfter: Number(r.cleanup) }),
     holder: lease.holder ?? '',
     leaseUntil: isMs(lease.until) ? Number(lease.until) : 0,

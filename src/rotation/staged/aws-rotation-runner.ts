@@ -359,9 +359,16 @@ export function createAwsRotationRunner(options: AwsRotationRunnerOptions): AwsR
 
   async function abandon(name: string): Promise<AwsRotationState | undefined> {
     const s = await store.describe(name);
-    const state = readAwsState(name, s.tags);
+    let state: AwsRotationState | undefined;
+    let corrupt = false;
+    try {
+      state = readAwsState(name, s.tags);
+    } catch (error) {
+      if (!isCode(error, ErrorCodes.STORE_CORRUPT)) throw error;
+      corrupt = true; // a record another tool wrote: abandon is the way out the error names
+    }
     const pending = pendingOf(s);
-    if (state === undefined && pending === undefined) return undefined;
+    if (state === undefined && pending === undefined && !corrupt) return undefined;
     await dropRecord(name, state?.id ?? pending?.id);
     const dropped: AwsRotationState = state ?? {
       id: pending?.id ?? '',
