@@ -226,6 +226,12 @@ describe('Rotation: the staged runner on AWS Secrets Manager stages', () => {
     };
     const failed = await runner.run('PARTNER_KEY', failing);
     assert.equal(failed.outcome, 'failed');
+    // AWSPENDING removed by hand under the record: the rotation is not resumed onto a version nobody marks pending.
+    server.direct('UpdateSecretVersionStage', { SecretId: 'PARTNER_KEY', VersionStage: 'AWSPENDING', RemoveFromVersionId: failed.rotationId });
+    const orphaned = await runner.run('PARTNER_KEY', failing);
+    assert.deepEqual({ outcome: orphaned.outcome, code: orphaned.error?.code }, { outcome: 'failed', code: 'KS_ERR_ROTATION_REFUSED' });
+    assert.match(orphaned.error?.message ?? '', /no longer holds AWSPENDING.*--abandon/);
+    server.direct('UpdateSecretVersionStage', { SecretId: 'PARTNER_KEY', VersionStage: 'AWSPENDING', MoveToVersionId: failed.rotationId });
     const dropped = await runner.abandon('PARTNER_KEY');
     assert.deepEqual({ id: dropped?.id, stage: dropped?.stage }, { id: failed.rotationId, stage: 'test' });
     assert.deepEqual(stages('PARTNER_KEY'), [['AWSCURRENT'], []]);

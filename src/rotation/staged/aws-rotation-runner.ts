@@ -189,6 +189,10 @@ export function createAwsRotationRunner(options: AwsRotationRunnerOptions): AwsR
       const message = `a ${recorded.rotator} rotation of ${name} is under way (stage ${recorded.stage}); resume it with the same rotator, or drop it with keyshift rotate ${name} --abandon`;
       return done({ outcome: 'failed', rotationId: recorded.id, stage: recorded.stage, error: new KeyshiftError(ErrorCodes.ROTATION_REFUSED, message, { entry: name }) });
     }
+    if (recorded.stage !== 'cleanup' && holding(s, AWS_PENDING)?.id !== recorded.id) {
+      const message = `the rotation record of ${name} names a pending version that no longer holds AWSPENDING (moved by hand or by another tool); drop it with keyshift rotate ${name} --abandon`;
+      return done({ outcome: 'failed', rotationId: recorded.id, stage: recorded.stage, error: new KeyshiftError(ErrorCodes.ROTATION_REFUSED, message, { entry: name }) });
+    }
     if (recorded.stage === 'cleanup' && (recorded.cleanupAfter ?? 0) > now()) {
       const version = numberOf(s, recorded.final ?? recorded.id);
       return done({ outcome: 'waiting', rotationId: recorded.id, stage: 'cleanup', version, previousVersion: numberOf(s, recorded.base), retryAt: recorded.cleanupAfter });
