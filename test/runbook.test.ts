@@ -1,9 +1,12 @@
 // docs/runbook.md is run, not just read: every ```sh block, in order, in one bash
-// (set -euo pipefail), with `keyshift` on the PATH (bin/keyshift.mjs), in a scratch
-// directory with a scratch local store, and a scratch PostgreSQL (initdb) for the
-// database password section. A command that fails fails the test, naming its block.
+// (set -euo pipefail), with `keyshift` on the PATH, in a scratch directory with a scratch
+// local store, keyshift's emulator for Secret Manager, and a scratch PostgreSQL (initdb)
+// for the database password section. A command that fails fails the test, naming its
+// block. `keyshift` is the CLI's main() run in this process through a relay
+// (test/_cli-relay.ts), except `keyshift serve`, a real bin/keyshift.mjs process: a
+// process per command cost ~7 s each on a loaded machine (Node, tsx, the Google client).
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -12,6 +15,7 @@ import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { startEmulator } from '../src/emulator/index.ts';
 import { openLocalStore } from '../src/local-store/index.ts';
+import { startCliRelay } from './_cli-relay.ts';
 import { findPgBin, startPgCluster } from './_pg-cluster.ts';
 import { type ProcessRun, runProcess } from './_process.ts';
 
@@ -27,7 +31,7 @@ function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Proc
   return runProcess('bash', ['-c', script], { cwd, env }).done;
 }
 
-// The Secret Manager section starts a keyshift process per command (the official client's load is most of each):
+// The blocks run a hundred-odd commands, a PostgreSQL and a `keyshift serve` process:
 // a generous bound, not a speed assertion.
 describe('docs/runbook.md', { timeout: 600_000 }, () => {
   it('has the sections an operator needs, and its commands are real', () => {
@@ -48,8 +52,7 @@ describe('docs/runbook.md', { timeout: 600_000 }, () => {
     const cwd = mkdtempSync(join(tmpdir(), 'keyshift-runbook-'));
     const bin = join(cwd, '.bin');
     mkdirSync(bin);
-    writeFileSync(join(bin, 'keyshift'), `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, 'bin', 'keyshift.mjs')}" "$@"\n`);
-    chmodSync(join(bin, 'keyshift'), 0o755);
+    const relay = await startCliRelay(bin);
     const cluster = findPgBin() ? await startPgCluster() : undefined;
     // Secret Manager, for the production section: keyshift's emulator holding project pgp-prod.
     const emulatedStore = await openLocalStore({ dir: join(cwd, '.emulated'), masterKey: randomBytes(32) });
@@ -61,6 +64,7 @@ describe('docs/runbook.md', { timeout: 600_000 }, () => {
       LANG: 'C',
       PGP_APP_PASSWORD: oldPassword,
       SECRET_MANAGER_EMULATOR_HOST: emulator.endpoint,
+      ...relay.env,
     };
     let runnable = blocks;
     if (cluster) {
@@ -115,6 +119,7 @@ describe('docs/runbook.md', { timeout: 600_000 }, () => {
       } catch {
         // already stopped by the runbook's last block
       }
+      await relay.close();
       await cluster?.stop();
       await emulator.close();
       await emulatedStore.close();
