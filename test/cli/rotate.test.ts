@@ -142,6 +142,25 @@ describe('CLI: keyshift rotate', () => {
     assert.equal(noName.code, 2);
   });
 
+  it('--rotator keyring: refuses missing or bad --overlap, --instances without a token, a bad --min-delay (exit 2), echoing no option value', async () => {
+    const keyring = (...extra: string[]) => run(['rotate', 'WEBHOOK_SECRET', '--rotator', 'keyring', ...extra]);
+    const cases: Array<[string[], RegExp]> = [
+      [[], /an HMAC keyset rotation needs --overlap DURATION/],
+      [['--overlap', 'fake-overlap-7'], /--overlap must be a duration/],
+      [['--overlap', '24h'], /an HMAC keyset rotation needs --instances URL1,URL2 .* or --min-delay DURATION/],
+      [['--overlap', '24h', '--instances', 'http://127.0.0.1:9/'], /--instances needs the admin token/],
+      [['--overlap', '24h', '--min-delay', 'fake-delay-7', '--token', 'fake-admin-token-7'], /--min-delay must be a duration/],
+    ];
+    const before = await values('WEBHOOK_SECRET');
+    for (const [extra, message] of cases) {
+      const result = await keyring(...extra);
+      assert.equal(result.code, 2, `${extra.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+      noValueIn(result, ['fake-overlap-7', 'fake-delay-7', 'fake-admin-token-7']);
+    }
+    assert.deepEqual(await values('WEBHOOK_SECRET'), before, 'nothing written');
+  });
+
   it('as a real process (bin/keyshift.mjs): a rotation exits 0, a bad name exits 2 with one clear line', async () => {
     const childEnv = { ...env, NODE_OPTIONS: '' };
     const ok = await runBin(['rotate', 'WEBHOOK_SECRET', '--rotator', 'random'], { env: childEnv, cwd });

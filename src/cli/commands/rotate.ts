@@ -107,11 +107,11 @@ function durationMs(text: string | undefined, option: string): number | undefine
  */
 function keyringRotator(values: Values, io: CliIo): Rotator {
   const overlapMs = durationMs(values.overlap, '--overlap');
-  if (overlapMs === undefined) throw new UsageError('--rotator keyring needs --overlap DURATION: how long the former primary keeps verifying (the token lifetime plus clock skew)');
+  if (overlapMs === undefined) throw new UsageError('an HMAC keyset rotation needs --overlap DURATION: how long the former primary keeps verifying (the token lifetime plus clock skew)');
   const minDelayMs = durationMs(values['min-delay'], '--min-delay');
   const instances = values.instances === undefined ? [] : values.instances.split(',').filter((u) => u !== '');
   if (instances.length === 0 && minDelayMs === undefined) {
-    throw new UsageError('--rotator keyring needs --instances URL1,URL2 (admin addresses of every holder, to wait for) or --min-delay DURATION');
+    throw new UsageError('an HMAC keyset rotation needs --instances URL1,URL2 (admin addresses of every holder, to wait for) or --min-delay DURATION');
   }
   const adminToken = values.token ?? io.env.KEYSHIFT_ADMIN_TOKEN;
   if (instances.length > 0 && !adminToken) throw new UsageError('--instances needs the admin token: --token T or $KEYSHIFT_ADMIN_TOKEN');
