@@ -37,7 +37,9 @@ function startInstance(env: Record<string, string>): Instance {
   const lines: Array<Record<string, unknown>> = [];
   const waiters = new Set<() => void>();
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   createInterface({ input: child.stdout! }).on('line', (text) => {
     try {
       lines.push(JSON.parse(text) as Record<string, unknown>);
