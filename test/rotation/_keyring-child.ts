@@ -2,7 +2,9 @@
 // by keyring-processes.test.ts over IPC. Role A watches the store and runs the staged
 // rotation; role B does not watch and reads through a slow store (300 ms a read,
 // polled every 100 ms), so it learns every keyset version late. Never sends material.
+// The wall clock is the test's (see _keyring-protocol.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
+import { systemClock } from '../../src/core/clock.ts';
 import { createKeyshift, defineSecrets, t } from '../../src/index.ts';
 import { openLocalStore } from '../../src/local-store/index.ts';
 import { addKey, createHmacKeyring, type Keyset, promoteKey, retireKeys, serializeKeyset } from '../../src/rotation/keyring/hmac-keyring.ts';
@@ -10,8 +12,12 @@ import { localStore } from '../../src/sources/local-store.ts';
 import type { Source } from '../../src/types.ts';
 import { CLOCK_SKEW_MS, ENTRY, type FromChild, OVERLAP_MS, TOKEN_TTL_MS, type ToChild } from './_keyring-protocol.ts';
 
-const [role, dir] = process.argv.slice(2) as ['A' | 'B', string];
+const [role, dir, startWall] = process.argv.slice(2) as ['A' | 'B', string, string];
 const send = (message: FromChild): void => void process.send?.(message);
+let wall = Number(startWall);
+const clock = { ...systemClock, wallNow: () => wall };
+let release: Promise<void> | undefined;
+let open = (): void => {};
 
 function slowUnwatched(inner: Source): Source {
   return {
@@ -19,6 +25,7 @@ function slowUnwatched(inner: Source): Source {
     get: async (name, options) => {
       const got = await inner.get(name, options);
       await sleep(300); // what was read reaches this instance 300 ms later
+      while (release) await release; // held back by the test (a `hold` message)
       return got;
     },
     close: () => inner.close?.(),
@@ -31,7 +38,7 @@ const declaration = defineSecrets({
 const inner = localStore({ dir });
 const ks = createKeyshift(declaration, { source: role === 'A' ? inner : slowUnwatched(inner), logger: false, name: `instance-${role}` });
 await ks.ready();
-const ring = createHmacKeyring({ keyshift: ks, entry: ENTRY, overlapMs: OVERLAP_MS, tokenTtlMs: TOKEN_TTL_MS, clockSkewMs: CLOCK_SKEW_MS, logger: false });
+const ring = createHmacKeyring({ keyshift: ks, entry: ENTRY, overlapMs: OVERLAP_MS, tokenTtlMs: TOKEN_TTL_MS, clockSkewMs: CLOCK_SKEW_MS, logger: false, clock });
 const store = role === 'A' ? await openLocalStore({ dir }) : undefined;
 
 let lastKids = '';
@@ -82,13 +89,13 @@ process.on('message', async (message: ToChild) => {
       return;
     }
     case 'add': {
-      const version = await write(addKey(await current(), { now: Date.now(), kid: message.kid }));
+      const version = await write(addKey(await current(), { now: wall, kid: message.kid }));
       send({ type: 'done', action: 'add', version });
       return;
     }
     case 'promote': {
       try {
-        const next = promoteKey(await current(), message.kid, { now: Date.now(), overlapMs: OVERLAP_MS, minDelayMs: message.minDelayMs, instancesReady: message.instancesReady });
+        const next = promoteKey(await current(), message.kid, { now: wall, overlapMs: OVERLAP_MS, minDelayMs: message.minDelayMs, instancesReady: message.instancesReady });
         send({ type: 'done', action: 'promote', version: await write(next) });
       } catch (error) {
         send({ type: 'done', action: 'promote', refused: (error as Error).message });
@@ -96,7 +103,22 @@ process.on('message', async (message: ToChild) => {
       return;
     }
     case 'retire':
-      send({ type: 'done', action: 'retire', version: await write(retireKeys(await current(), { now: Date.now() })) });
+      send({ type: 'done', action: 'retire', version: await write(retireKeys(await current(), { now: wall })) });
+      return;
+    case 'clock':
+      wall = message.wallNow;
+      send({ type: 'clock-set' });
+      return;
+    case 'hold':
+      if (message.on && !release) release = new Promise((resolve) => (open = resolve));
+      if (!message.on && release) {
+        release = undefined;
+        open();
+      }
+      send({ type: 'held' });
+      return;
+    case 'sync':
+      send({ type: 'synced' });
       return;
     case 'stop':
       clearInterval(ticker);

@@ -1,6 +1,10 @@
 // Reliability test 34: a staged HMAC key rotation across two real processes sharing
 // one local store. A adds K2 verify-only, B learns it late, A's promotion waits for
 // B, and every token either minted during the rotation verifies on the other.
+// Nothing here depends on how fast a loaded machine runs: the children's wall clock is
+// the test's (a token in transit never expires, the overlap ends when the test moves the
+// clock), B's reads are held while A's early promotion is refused, and the test waits
+// for counts (tokens minted, verified) instead of sleeping.
 import assert from 'node:assert/strict';
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { openLocalStore } from '../../src/local-store/index.ts';
 import { createKeyset, serializeKeyset } from '../../src/rotation/keyring/hmac-keyring.ts';
 import { ENTRY, type FromChild, OVERLAP_MS, type ToChild } from './_keyring-protocol.ts';
@@ -26,8 +29,8 @@ interface Instance {
   next<T extends FromChild['type']>(type: T): Promise<Extract<FromChild, { type: T }>>;
 }
 
-function start(name: 'A' | 'B', dir: string): Instance {
-  const child = fork(fileURLToPath(new URL('./_keyring-child.ts', import.meta.url)), [name, dir], {
+function start(name: 'A' | 'B', dir: string, wallNow: number): Instance {
+  const child = fork(fileURLToPath(new URL('./_keyring-child.ts', import.meta.url)), [name, dir, String(wallNow)], {
     execArgv: ['--import', 'tsx', '--unhandled-rejections=strict'],
     env: { ...process.env, NODE_OPTIONS: '' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -78,6 +81,16 @@ function relay(a: Instance, b: Instance, saved: { k1FromA?: string; primaries: M
 }
 
 const holds = (instance: Instance, kid: string): boolean => instance.kids.some((k) => k.kid === kid);
+const signs = (saved: { primaries: Map<string, Set<string>> }, name: 'A' | 'B', kid: string): boolean => saved.primaries.get(name)?.has(kid) ?? false;
+const WAIT_MS = 60_000;
+
+/** Resolves once every token either instance sent before now has been verified by the other. */
+async function allVerified(a: Instance, b: Instance): Promise<void> {
+  const synced = Promise.all([a.next('synced'), b.next('synced')]);
+  for (const p of [a, b]) p.send({ type: 'sync' });
+  await synced; // every token message sent before the sync has reached the test and been relayed
+  await waitUntil('every token verified', () => a.verified + a.failed.length === b.minted && b.verified + b.failed.length === a.minted, WAIT_MS);
+}
 
 describe('HMAC keyring across processes', () => {
   it('Plan 34: rotates K1 to K2 in stages with 100 % of tokens verifying on the other process, then K1 tokens are key_retired', async (t) => {
@@ -85,8 +98,9 @@ describe('HMAC keyring across processes', () => {
     const store = await openLocalStore({ dir });
     await store.put(ENTRY, serializeKeyset(createKeyset({ now: Date.now(), kid: 'k1' })));
     await store.close();
-    const a = start('A', dir);
-    const b = start('B', dir);
+    const wallStart = Date.now();
+    const a = start('A', dir, wallStart);
+    const b = start('B', dir, wallStart);
     t.after(() => {
       for (const p of [a, b]) if (p.child.connected) p.send({ type: 'stop' });
       rmSync(dir, { recursive: true, force: true });
@@ -96,39 +110,50 @@ describe('HMAC keyring across processes', () => {
     relay(a, b, saved);
     a.send({ type: 'mint', on: true });
     b.send({ type: 'mint', on: true });
-    await sleep(300);
+    await waitUntil('both sign with K1', () => signs(saved, 'A', 'k1') && signs(saved, 'B', 'k1'), WAIT_MS);
 
-    // Stage 1: A adds K2 verify-only. A's promotion is refused at once: B has not reported K2.
+    // Stage 1: A adds K2 verify-only. A's promotion is refused at once: B has not reported K2
+    // (B's reads are held until then, so a descheduled test cannot see B learn it first).
+    b.send({ type: 'hold', on: true });
+    await b.next('held');
     const addedAt = performance.now();
     a.send({ type: 'add', kid: 'k2' });
     await a.next('done');
+    assert.equal(holds(b, 'k2'), false);
     a.send({ type: 'promote', kid: 'k2', instancesReady: holds(b, 'k2'), minDelayMs: 60_000 });
     const early = await a.next('done');
     assert.match(early.refused ?? '', /not every instance reported it/);
+    b.send({ type: 'hold', on: false });
+    await b.next('held');
 
     // Stage 2: once B reports K2 (its status would show it), A promotes.
-    await waitUntil('B holds K2', () => holds(b, 'k2'));
+    await waitUntil('B holds K2', () => holds(b, 'k2'), WAIT_MS);
     const learnMs = performance.now() - addedAt;
     a.send({ type: 'promote', kid: 'k2', instancesReady: true, minDelayMs: 60_000 });
     const promoted = await a.next('done');
     assert.equal(promoted.refused, undefined);
-    const promotedAt = performance.now();
-    await waitUntil('both sign with K2', () => [a, b].every((p) => p.kids.some((k) => k.kid === 'k2' && k.state === 'primary')));
-    await sleep(300);
+    await waitUntil('both sign with K2', () => [a, b].every((p) => p.kids.some((k) => k.kid === 'k2' && k.state === 'primary')), WAIT_MS);
+    await waitUntil(
+      'both minted K2 tokens and 1,000 tokens each',
+      () => signs(saved, 'A', 'k2') && signs(saved, 'B', 'k2') && a.minted >= 1_000 && b.minted >= 1_000,
+      WAIT_MS,
+    );
     a.send({ type: 'mint', on: false });
     b.send({ type: 'mint', on: false });
-    await sleep(100);
-    await waitUntil('every token verified', () => a.verified + a.failed.length === b.minted && b.verified + b.failed.length === a.minted);
+    await allVerified(a, b);
 
     // Stage 3: after the overlap, a K1 token is key_retired (before and after retireKeys rewrites the keyset).
+    // The test's clock moves past the promotion's overlap (A stamped the promotion at wallStart).
     const k1Token = saved.k1FromA as string;
     assert.ok(k1Token);
-    await sleep(Math.max(0, OVERLAP_MS + 50 - (performance.now() - promotedAt)));
+    const clockSet = Promise.all([a.next('clock-set'), b.next('clock-set')]);
+    for (const p of [a, b]) p.send({ type: 'clock', wallNow: wallStart + OVERLAP_MS + 50 });
+    await clockSet;
     b.send({ type: 'verify-one', token: k1Token });
     assert.deepEqual(await b.next('result'), { type: 'result', ok: false, reason: 'key_retired' });
     a.send({ type: 'retire' });
     await a.next('done');
-    await waitUntil('B sees K1 retired', () => b.kids.some((k) => k.kid === 'k1' && k.state === 'retired'));
+    await waitUntil('B sees K1 retired', () => b.kids.some((k) => k.kid === 'k1' && k.state === 'retired'), WAIT_MS);
     b.send({ type: 'verify-one', token: k1Token });
     assert.deepEqual(await b.next('result'), { type: 'result', ok: false, reason: 'key_retired' });
 
