@@ -2,11 +2,15 @@
 // its admin surface on loopback (what the keyring rotator polls before promoting).
 // Instance B reads its store 300 ms late and does not watch it, so it learns every
 // keyset version after A. Driven over IPC by scheduled-keyring.test.ts; never sends
-// key material, only tokens (which carry none).
+// key material, only tokens (which carry none). The keyring's wall clock (token expiry,
+// key retirement) stands still at the time given on the command line, so a token delayed
+// in transit on a loaded machine never expires and a late instance is never past the
+// overlap by its clock: what retires the old key here is the cleanup dropping it.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toNodeListener } from '../../src/adapters/node-http.ts';
+import { systemClock } from '../../src/core/clock.ts';
 import { createAdminHandler } from '../../src/admin/index.ts';
 import { createKeyshift, defineSecrets, t } from '../../src/index.ts';
 import { createHmacKeyring } from '../../src/rotation/keyring/hmac-keyring.ts';
@@ -19,14 +23,17 @@ export const CLOCK_SKEW_MS = 200;
 export const OVERLAP_MS = 1_500;
 export const ADMIN_TOKEN = 'fake-admin-token-for-keyring-test';
 
-export type ToChild = { type: 'mint'; on: boolean } | { type: 'verify'; tokens: string[] } | { type: 'stop' };
+/** `sync` is answered by `synced` once every message the child sent before it is on the channel. */
+export type ToChild = { type: 'mint'; on: boolean } | { type: 'verify'; tokens: string[] } | { type: 'sync' } | { type: 'stop' };
 export type FromChild =
   | { type: 'ready'; url: string }
   | { type: 'tokens'; tokens: string[] }
-  | { type: 'verified'; ok: number; failed: Array<{ reason: string; kid?: string }> };
+  | { type: 'verified'; ok: number; failed: Array<{ reason: string; kid?: string }> }
+  | { type: 'synced' };
 
 if (process.send !== undefined) {
-  const [role, dir] = process.argv.slice(2) as ['A' | 'B', string];
+  const [role, dir, wallNow] = process.argv.slice(2) as ['A' | 'B', string, string];
+  const clock = { ...systemClock, wallNow: () => Number(wallNow) };
   const send = (message: FromChild): void => void process.send?.(message);
   const inner = localStore({ dir });
   const late: Source = {
@@ -43,7 +50,7 @@ if (process.send !== undefined) {
   } as const);
   const ks = createKeyshift(declaration, { source: role === 'A' ? inner : late, logger: false, name: `instance-${role}`, minRefreshIntervalMs: 50 });
   await ks.ready();
-  const ring = createHmacKeyring({ keyshift: ks, entry: ENTRY, overlapMs: OVERLAP_MS, tokenTtlMs: TOKEN_TTL_MS, clockSkewMs: CLOCK_SKEW_MS, logger: false });
+  const ring = createHmacKeyring({ keyshift: ks, entry: ENTRY, overlapMs: OVERLAP_MS, tokenTtlMs: TOKEN_TTL_MS, clockSkewMs: CLOCK_SKEW_MS, logger: false, clock });
   const admin = await createAdminHandler({ managers: ks, token: ADMIN_TOKEN, metrics: false, auditLog: () => {}, alerts: { logger: false } });
   const server = createServer(toNodeListener(admin));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -57,6 +64,8 @@ if (process.send !== undefined) {
       const results = await Promise.all(message.tokens.map((token) => ring.verify(token)));
       const failed = results.flatMap((r) => (r.ok ? [] : [{ reason: r.reason, ...(r.kid ? { kid: r.kid } : {}) }]));
       send({ type: 'verified', ok: results.length - failed.length, failed });
+    } else if (message.type === 'sync') {
+      send({ type: 'synced' });
     } else {
       clearInterval(ticker);
       server.closeAllConnections();

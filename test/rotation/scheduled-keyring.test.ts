@@ -2,7 +2,10 @@
 // its admin surface: the new key is published verify-only, the promotion waits until
 // both instances' status serve it (B learns it late), a token signed by the new key is
 // checked against the published keyset, and after the overlap the old key is retired.
-// Both processes mint tokens throughout; each verifies the other's.
+// Both processes mint tokens throughout; each verifies the other's. Nothing depends on
+// how fast a loaded machine runs: the children's keyring clock stands still (a token in
+// transit never expires), every token minted before the promotion reached both instances
+// is verified before the cleanup retires the old key, and the waits are for states.
 import assert from 'node:assert/strict';
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,8 +30,10 @@ interface Instance {
   send(message: ToChild): void;
 }
 
-async function start(role: 'A' | 'B', dir: string): Promise<Instance> {
-  const child = fork(fileURLToPath(new URL('./_scheduled-keyring-child.ts', import.meta.url)), [role, dir], {
+const WAIT_MS = 60_000;
+
+async function start(role: 'A' | 'B', dir: string, wallNow: number): Promise<Instance> {
+  const child = fork(fileURLToPath(new URL('./_scheduled-keyring-child.ts', import.meta.url)), [role, dir, String(wallNow)], {
     execArgv: ['--import', 'tsx', '--unhandled-rejections=strict'],
     env: { ...process.env, NODE_OPTIONS: '' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -58,7 +63,8 @@ describe('HMAC keyring rotator across two processes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ks-keyring-rotation-'));
     const store = await openLocalStore({ dir });
     await store.put(ENTRY, serializeKeyset(createKeyset({ now: Date.now(), kid: 'k1' })));
-    const [a, b] = await Promise.all([start('A', dir), start('B', dir)]);
+    const wallNow = Date.now();
+    const [a, b] = await Promise.all([start('A', dir, wallNow), start('B', dir, wallNow)]);
     t.after(async () => {
       for (const p of [a, b]) p.child.removeAllListeners('message');
       await Promise.all([a, b].map((p) => new Promise((resolve) => (p.child.connected ? p.child.once('exit', resolve) && p.send({ type: 'stop' }) : resolve(null)))));
@@ -80,19 +86,29 @@ describe('HMAC keyring rotator across two processes', () => {
 
     const runner = createRotationRunner({ store, logger: false });
     const stages: Array<RotationEvents['stage'] & { bServes: string[] }> = [];
-    runner.on('stage', (e) => void served(b).then((v) => stages.push({ ...e, bServes: v })));
+    const stageReads: Array<Promise<void>> = [];
+    runner.on('stage', (e) => void stageReads.push(served(b).then((v) => void stages.push({ ...e, bServes: v }))));
     const rotator = hmacKeyringRotator({ overlapMs: OVERLAP_MS, instances: [a.url, b.url], adminToken: ADMIN_TOKEN, pollIntervalMs: 20 });
     const trigger = performance.now();
     const first = await runner.run(ENTRY, rotator);
     assert.equal(first.outcome, 'waiting', first.error?.message);
     assert.equal(first.version, 3, 'version 2 published the verify-only key, version 3 promoted it');
     const promoted = String(first.version);
-    await waitUntil('both instances serve the promoted keyset', async () => (await Promise.all([served(a), served(b)])).every((v) => v.includes(promoted)));
+    await waitUntil('both instances serve the promoted keyset', async () => (await Promise.all([served(a), served(b)])).every((v) => v.includes(promoted)), WAIT_MS);
     const toEveryInstanceMs = performance.now() - trigger;
     const keyset = JSON.parse(Buffer.from((await store.access(ENTRY)).value).toString('utf8')) as Keyset;
     const added = keyset.keys.find((k) => k.kid !== 'k1');
     assert.equal(added?.state, 'primary');
     assert.equal(keyset.keys.find((k) => k.kid === 'k1')?.state, 'verify-only');
+
+    // Every k1 token (minted before both served the promotion) is verified before the cleanup drops k1.
+    const synced = Promise.all([a, b].map((p) => new Promise((resolve) => p.child.on('message', (m: FromChild) => m.type === 'synced' && resolve(null)))));
+    for (const p of [a, b]) p.send({ type: 'sync' });
+    await synced;
+    const [mintedByA, mintedByB] = [a.minted, b.minted];
+    await waitUntil('every k1 token verified', () => b.verified + b.failed.length >= mintedByA && a.verified + a.failed.length >= mintedByB, WAIT_MS);
+
+    await Promise.all(stageReads); // what B served at each stage's end was read before the cleanup could publish version 4
 
     // The cleanup waits for the overlap, then retires k1.
     await new Promise((r) => setTimeout(r, Math.max(0, (first.retryAt ?? 0) - Date.now() + 50)));
@@ -101,12 +117,16 @@ describe('HMAC keyring rotator across two processes', () => {
     const retired = JSON.parse(Buffer.from((await store.access(ENTRY)).value).toString('utf8')) as Keyset;
     assert.equal(retired.keys.find((k) => k.kid === 'k1')?.state, 'retired');
     assert.equal(retired.keys.find((k) => k.kid === 'k1')?.material, undefined);
-    await waitUntil('both instances serve the retired keyset', async () => (await Promise.all([served(a), served(b)])).every((v) => v.includes('4')));
+    await waitUntil('both instances serve the retired keyset', async () => (await Promise.all([served(a), served(b)])).every((v) => v.includes('4')), WAIT_MS);
 
     a.send({ type: 'mint', on: false });
     b.send({ type: 'mint', on: false });
-    await waitUntil('every minted token verified', () => a.verified + a.failed.length === b.minted && b.verified + b.failed.length === a.minted);
+    const stopped = Promise.all([a, b].map((p) => new Promise((resolve) => p.child.on('message', (m: FromChild) => m.type === 'synced' && resolve(null)))));
+    for (const p of [a, b]) p.send({ type: 'sync' });
+    await stopped; // every token minted before the stop has reached the test
+    await waitUntil('every minted token verified', () => a.verified + a.failed.length === b.minted && b.verified + b.failed.length === a.minted, WAIT_MS);
     // The test stage ended only once B (the late instance) served the verify-only keyset.
+    await Promise.all(stageReads);
     const tested = stages.find((s) => s.stage === 'test');
     assert.ok(tested?.bServes.includes('2') || tested?.bServes.includes('3'), JSON.stringify(stages));
     const failed = [...a.failed, ...b.failed];
