@@ -84,7 +84,7 @@ export function rate(stats: LoadStats): number {
 }
 
 /** Resolves once `check()` is true; rejects after `timeoutMs` naming what was awaited. */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);

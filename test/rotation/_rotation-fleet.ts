@@ -62,7 +62,7 @@ export async function startFleet(dir: string, name: string, size = 2): Promise<F
     managers,
     requests,
     served: () => order.map((o) => [...o]),
-    async serving(version, since, timeoutMs = 10_000) {
+    async serving(version, since, timeoutMs = 60_000) {
       const v = String(version);
       await waitUntil(`every instance serving version ${v}`, () => managers.every((ks) => ks.status().entries[0]?.version === v), timeoutMs);
       return Math.max(...arrivals.map((a) => (a.get(v) ?? since) - since));
