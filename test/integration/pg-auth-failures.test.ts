@@ -27,7 +27,8 @@ describe('Rotating pg pool: refused credentials and killed backends on a real Po
     const generation = s.pool.status().generation;
     const version = s.put('fake-wrong-not-applied'); // put before ALTER ROLE
     await waitUntil('three refused checks', () => s.events.authFailures.length >= 3);
-    await sleep(500);
+    // queries keep being answered by the existing connections while new ones are refused (a count, not a rate)
+    await waitUntil('100 queries answered', () => load.stats.queries > 100, 60_000);
     const during = { ...load.stats };
     assert.equal(s.pool.status().generation, generation, 'the old pool keeps serving');
     assert.equal(s.events.alerts.length, 1);
@@ -98,6 +99,8 @@ describe('Rotating pg pool: refused credentials and killed backends on a real Po
       await waitUntil(`rotation ${r}`, () => s.pool.status().passwordVersion === version);
       await sleep(300);
     }
+    // the killer runs until it has caught an idle backend and the pool heard it (on a loaded machine five rotations may not have been enough)
+    await waitUntil('an idle backend killed and heard', () => killed > 0 && s.events.errors.some((e) => e.phase === 'idle-client'), 60_000);
     killing = false;
     await killer;
     const stats = await load.stop();
