@@ -146,7 +146,7 @@ describe('docs/runbook.md', { timeout: 600_000 }, () => {
       const jwt = JSON.parse(await text('JWT_SECRET_KEY')) as { keys: { kid: string; state: string }[] };
       assert.deepEqual(jwt.keys.map((k) => k.state), ['verify-only', 'primary']);
       const ring = instance.ring();
-      for (let i = 0; i < 100 && ring.status().version !== '3'; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 600 && ring.status().version !== '3'; i++) await new Promise((r) => setTimeout(r, 100));
       assert.equal(ring.status().primary, jwt.keys[1]?.kid, 'the instance signs with the new key');
       const verified = await ring.verify(sessionBefore);
       assert.equal(verified.ok, true, JSON.stringify(verified));
