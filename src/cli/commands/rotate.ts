@@ -7,6 +7,7 @@ import { pgPassword } from '../../rotation/staged/rotators/pg-password.ts';
 import { randomSecret } from '../../rotation/staged/rotators/random-secret.ts';
 import {
   createRotationRunner,
+  type RotationAdoption,
   type RotationResult,
   type RotationStore,
   type Rotator,
@@ -36,6 +37,9 @@ const OPTIONS = {
   to: { type: 'string' },
   status: { type: 'boolean', default: false },
   abandon: { type: 'boolean', default: false },
+  /** The entry rolls out by canary with this bake: finish only once the fleet adopted the version; a halted rollout fails the rotation. */
+  'bake-ms': { type: 'string' },
+  'margin-ms': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
@@ -107,8 +111,30 @@ async function chooseRotator(values: Values, io: CliIo): Promise<{ rotator: Rota
   }
 }
 
+/** `--bake-ms MS [--margin-ms MS]`: the runner's `adoption`, or none. */
+function adoptionOf(values: Values): RotationAdoption | undefined {
+  const ms = (text: string | undefined, option: string, min: number): number | undefined => {
+    if (text === undefined) return undefined;
+    if (!/^[0-9]{1,10}$/.test(text) || Number(text) < min) throw new UsageError(`${option} must be a number of milliseconds${min > 0 ? ' above 0' : ''}`);
+    return Number(text);
+  };
+  const bakeMs = ms(values['bake-ms'], '--bake-ms', 1);
+  const marginMs = ms(values['margin-ms'], '--margin-ms', 0);
+  if (bakeMs === undefined) {
+    if (marginMs !== undefined) throw new UsageError('--margin-ms goes with --bake-ms');
+    return undefined;
+  }
+  return { bakeMs, ...(marginMs === undefined ? {} : { marginMs }) };
+}
+
 function describe(result: RotationResult): string {
   const { name } = result;
+  if (result.outcome === 'waiting' && result.waitingFor === 'adoption') {
+    return `${name}: version ${result.version} is put (was ${result.previousVersion}) and rolling out; the fleet has adopted it after ${new Date(result.retryAt ?? 0).toISOString()} unless its rollout is halted: run keyshift rotate again then (keyshift rollout ${name} shows it)`;
+  }
+  if (result.outcome === 'failed' && result.error?.code === ErrorCodes.ROLLOUT_HALTED) {
+    return `${name}: rotation ${result.rotationId ?? ''} failed (${result.error.code}): ${result.error.message}`;
+  }
   switch (result.outcome) {
     case 'finished':
       return `${name}: version ${result.version} is current (was ${result.previousVersion}); rotation ${result.rotationId} finished`;
@@ -175,6 +201,7 @@ export const rotate = defineCommand({
     '  pg:     --role ROLE | --roles A,B --user-secret NAME (admin connection from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE)',
     'keyshift rotate NAME --rollback [--to VERSION]   (a new version with the value of VERSION, default: alias previous)',
     'keyshift rotate NAME --status | --abandon',
+    'keyshift rotate NAME ... --bake-ms MS [--margin-ms MS]   (an entry with a canary policy: finish once the fleet adopted the version; a halted rollout fails the rotation, exit 1)',
   ].join('\n'),
   async run(args, io) {
     const { values, positionals } = parseCommandArgs('rotate', args, OPTIONS, ['NAME']);
@@ -195,7 +222,8 @@ export const rotate = defineCommand({
         const store = rotationOf(cliStore);
         await store.getSecret(name);
         chosen ??= await chooseRotator({ ...values, rotator: await recordedKind(store, name) }, io);
-        return createRotationRunner({ store, logger: false }).run(name, chosen.rotator, ifLatest === undefined ? {} : { ifLatest }, io.signal);
+        const adoption = adoptionOf(values);
+        return createRotationRunner({ store, logger: false, ...(adoption ? { adoption } : {}) }).run(name, chosen.rotator, ifLatest === undefined ? {} : { ifLatest }, io.signal);
       });
       if (values.json) writeJson(io, { ...result, error: result.error?.toJSON() });
       else (result.outcome === 'failed' ? io.stderr : io.stdout).write(`${describe(result)}\n`);
