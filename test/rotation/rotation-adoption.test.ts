@@ -85,7 +85,10 @@ describe('Staged rotation with canary adoption', () => {
       const early = f.versions().filter((v) => v === '2').length;
       assert.ok(early < N, `the first slice only (${early}/${N})`);
       wall += BAKE / 2;
-      assert.equal((await runner.run(NAME, rotator(cleaned))).outcome, 'waiting', 'still baking');
+      const etag = (await store.getSecret(`${NAME}__PENDING`)).etag;
+      const baking = await runner.run(NAME, rotator(cleaned));
+      assert.deepEqual([baking.outcome, baking.waitingFor, baking.retryAt], ['waiting', 'adoption', first.retryAt], 'still baking');
+      assert.equal((await store.getSecret(`${NAME}__PENDING`)).etag, etag, 'a run that finds the version baking writes nothing');
       await f.clock.tick(BAKE);
       assert.deepEqual(f.versions(), Array(N).fill('2'), 'every instance serves it after the bake');
       wall = created + BAKE + MARGIN;
@@ -94,7 +97,7 @@ describe('Staged rotation with canary adoption', () => {
       assert.deepEqual(cleaned, [2], 'the cleanup ran once the fleet adopted it');
 
       // a version the application rejects: the first slice reports failures, halts, marks the store
-      wall += 1_000;
+      wall = Date.now(); // the store stamps versions with the real time
       const second = await runner.run(NAME, rotator(cleaned));
       assert.deepEqual([second.outcome, second.waitingFor, second.version], ['waiting', 'adoption', 3]);
       await f.notify();

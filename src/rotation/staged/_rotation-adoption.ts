@@ -10,7 +10,7 @@ import { DEFAULT_ROTATION_ADOPTION_MARGIN_MS } from '../../constants.ts';
 import { parseRolloutMarker, ROLLOUT_ANNOTATION } from '../../core/adoption.ts';
 import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import type { RolloutMarker } from '../../types.ts';
-import type { RotationStore } from './_rotation-state.ts';
+import type { RotationState, RotationStore } from './_rotation-state.ts';
 
 /** A staged rotation that finishes only once the fleet has adopted its version. */
 export interface RotationAdoption {
@@ -74,4 +74,24 @@ export async function adoptionOf(
   }
   const until = from + adoption.bakeMs + adoption.marginMs;
   return now >= until ? { state: 'adopted', by: 'bake' } : { state: 'baking', until };
+}
+
+/**
+ * For a run that finds a rotation at its cleanup stage: the wall-clock ms its version is
+ * still baking until (the later of the bake and, with a cleanup, the overlap), read from
+ * the store with no write; undefined when the run must claim the rotation (adopted,
+ * halted, or a halted rollout resumed, whose new bake start is to be recorded).
+ */
+export async function bakingUntil(
+  store: RotationStore,
+  name: string,
+  state: RotationState,
+  adoption: Required<RotationAdoption>,
+  now: number,
+  hasCleanup: boolean,
+): Promise<number | undefined> {
+  if (state.bakeFrom === undefined && state.lastError?.code === ErrorCodes.ROLLOUT_HALTED) return undefined;
+  const verdict = await adoptionOf(store, name, state.finished ?? 0, adoption, state.bakeFrom, now);
+  if (verdict.state !== 'baking') return undefined;
+  return hasCleanup ? Math.max(verdict.until, state.cleanupAfter ?? 0) : verdict.until;
 }

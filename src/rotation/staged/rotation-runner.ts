@@ -17,7 +17,7 @@ import { DEFAULT_POLICY } from '../../core/policy.ts';
 import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import type { Disposer, Logger } from '../../types.ts';
 import { RotationEmitter } from '../_emitter.ts';
-import { checkRotationAdoption, type RotationAdoption } from './_rotation-adoption.ts';
+import { bakingUntil, checkRotationAdoption, type RotationAdoption } from './_rotation-adoption.ts';
 import { RotationLease } from './_rotation-lock.ts';
 import {
   ensureSecret,
@@ -111,8 +111,12 @@ export function createRotationRunner(options: RotationRunnerOptions): RotationRu
           const error = new KeyshiftError(ErrorCodes.ROTATION_REFUSED, message, { entry: name });
           return done({ outcome: 'failed', rotationId: state.id, stage: state.stage, error });
         }
-        // with adoption the run goes on: a halted rollout must be reported now, not after the overlap
-        if (state.stage === 'cleanup' && (state.cleanupAfter ?? 0) > now() && adoptionFor(name) === undefined) {
+        const policy = state.stage === 'cleanup' ? adoptionFor(name) : undefined;
+        if (policy !== undefined) {
+          // still baking: answered from reads alone (a scheduler asks every minute); a halted rollout is reported now, not after the overlap
+          const until = await bakingUntil(store, name, state, policy, now(), rotator.cleanup !== undefined);
+          if (until !== undefined) return done({ outcome: 'waiting', waitingFor: 'adoption', rotationId: state.id, stage: 'cleanup', ...finishedVersions(state), retryAt: until });
+        } else if (state.stage === 'cleanup' && (state.cleanupAfter ?? 0) > now()) {
           return done({ outcome: 'waiting', waitingFor: 'overlap', rotationId: state.id, stage: 'cleanup', ...finishedVersions(state), retryAt: state.cleanupAfter });
         }
       }
