@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateMasterKey, openLocalStore } from '../../src/local-store/index.ts';
+import { startAwsSecretsManagerServer } from '../../src/testing/aws-secrets-manager-server.ts';
 import { type CliRun, runInProcess } from './_run.ts';
 
 const NAME = 'PARTNER_API_TOKEN';
@@ -69,10 +70,21 @@ describe('CLI: keyshift rotate --bake-ms (a rotation that waits for the canary r
     for (const r of [put, again, failed, json, status, back]) assert.ok(!`${r.stdout}${r.stderr}`.includes(v2!) && !`${r.stdout}${r.stderr}`.includes(v1!), 'no value printed');
   });
 
-  it('refuses a bad --bake-ms or a --margin-ms alone (exit 2)', async () => {
+  it('refuses a bad --bake-ms, a --margin-ms alone, and --bake-ms on aws:// (exit 2)', async () => {
     for (const argv of [['--bake-ms', '0'], ['--bake-ms', 'soon'], ['--margin-ms', '5'], ['--bake-ms', '1000', '--margin-ms', '-1']]) {
       const r = await run(['rotate', NAME, '--rotator', 'random', ...argv]);
       assert.equal(r.code, 2, `${argv.join(' ')}: ${r.stderr}`);
+    }
+    const aws = await startAwsSecretsManagerServer({ region: 'eu-west-1' });
+    try {
+      const awsEnv = { PATH: process.env.PATH, AWS_ACCESS_KEY_ID: 'fake-key-id', AWS_SECRET_ACCESS_KEY: 'fake-secret-key', AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.endpoint };
+      const put = await runInProcess(['put', NAME, '--store', 'aws://eu-west-1'], { env: awsEnv, cwd, stdin: 'fake-partner-token-aws' });
+      assert.equal(put.code, 0, put.stderr);
+      const r = await runInProcess(['rotate', NAME, '--rotator', 'random', '--bake-ms', '60000', '--store', 'aws://eu-west-1'], { env: awsEnv, cwd });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /aws:\/\/ keeps no rollout marker/);
+    } finally {
+      await aws.close();
     }
   });
 });
