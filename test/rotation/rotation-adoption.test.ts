@@ -160,6 +160,31 @@ describe('Staged rotation with canary adoption', () => {
     assert.deepEqual(cleaned, [], 'the halted rotation never cleaned up');
   });
 
+  it('a scheduled rotation with adoption waits, fails on a halt, and one without adoption is not held', async () => {
+    await store.put('OTHER_TOKEN', 'fake-other-token-0000000000');
+    const clock = createFakeClock(); // its wall clock is before the versions the store stamps: they bake
+    const scheduler = createRotationScheduler({
+      store,
+      clock,
+      logger: false,
+      rotations: [
+        { name: NAME, rotator: randomSecret(), adoption: { bakeMs: BAKE, marginMs: MARGIN } },
+        { name: 'OTHER_TOKEN', rotator: randomSecret() },
+      ],
+    });
+    try {
+      const waiting = await scheduler.rotate(NAME);
+      assert.deepEqual([waiting.outcome, waiting.waitingFor], ['waiting', 'adoption']);
+      assert.equal((await scheduler.rotate('OTHER_TOKEN')).outcome, 'finished', 'no adoption: finished at its put');
+      await writeRolloutMarker(store, NAME, { version: String(waiting.version), state: 'halted', reason: 'halted by an operator' });
+      const failed = await scheduler.rotate(NAME);
+      assert.equal(failed.error?.code, ErrorCodes.ROLLOUT_HALTED);
+      assert.ok(await scheduler.runner.abandon(NAME));
+    } finally {
+      await scheduler.close();
+    }
+  });
+
   it('refuses a bad adoption option at construction, and without it a rotation finishes at its put as before', async () => {
     assert.throws(() => createRotationRunner({ store, adoption: { bakeMs: 0 } }), (e: KeyshiftError) => e.code === ErrorCodes.INVALID_DECLARATION && /bakeMs/.test(e.message));
     assert.throws(() => createRotationRunner({ store, adoption: { bakeMs: 1_000, marginMs: -1 } }), (e: KeyshiftError) => e.code === ErrorCodes.INVALID_DECLARATION);
