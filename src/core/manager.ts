@@ -394,9 +394,14 @@ export class Manager {
     const name = state.info.name;
     const minInterval = this.#opts.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS;
     const sinceLast = this.#clock.now() - state.lastForcedAt;
-    if (this.#flights.has(name) || sinceLast < minInterval) {
-      this.#trailing(state, trigger, Math.max(0, minInterval - sinceLast));
-      if (this.#flights.has(name)) return { ...(await this.#fetch(state, trigger)), coalesced: true };
+    if (this.#flights.has(name)) {
+      // That fetch may have read the store before this call's change: the trailing fetch is armed once it has ended, so it never joins it.
+      const joined = await this.#fetch(state, trigger);
+      this.#trailing(state, trigger, Math.max(0, minInterval - (this.#clock.now() - state.lastForcedAt)));
+      return { ...joined, coalesced: true };
+    }
+    if (sinceLast < minInterval) {
+      this.#trailing(state, trigger, minInterval - sinceLast);
       return { name, outcome: 'unchanged', changed: false, version: state.version, previousVersion: state.version, coalesced: true };
     }
     state.lastForcedAt = this.#clock.now();
@@ -600,6 +605,12 @@ export class Manager {
         this.#halt(state, r, 'marker', marker?.reason ?? 'halted in the store');
         return hold();
       }
+      if (r?.version === result.version && r.serving && r.halted === undefined && marker?.state === 'promoted' && marker.version === r.version) {
+        // promoted while this instance already served it: the rollout is over here too
+        r.firstSeenAt = now - policy.bakeMs;
+        state.rolledOut = { version: r.version, promoted: true };
+        this.#armRollout(state, r);
+      }
       return undefined;
     }
     if (r === undefined || r.version !== result.version) {
@@ -643,7 +654,10 @@ export class Manager {
     }
     r.previous = { value: state.value, version: state.version ?? '', order: state.order, servedBy: state.servedBy };
     r.serving = true;
-    if (promoted) r.firstSeenAt = now - policy.bakeMs;
+    if (promoted) {
+      r.firstSeenAt = now - policy.bakeMs;
+      state.rolledOut = { version: r.version, promoted: true };
+    }
     this.#armRollout(state, r);
     return undefined;
   }
@@ -656,7 +670,10 @@ export class Manager {
     if (policy === undefined || this.#closing || r.halted !== undefined) return;
     const delay = nextStepInMs(policy, this.#clock.now() - r.firstSeenAt);
     if (delay === undefined) {
-      if (r.serving && state.rollout === r) state.rollout = undefined; // baked: served everywhere
+      if (r.serving && state.rollout === r) {
+        state.rollout = undefined; // baked: served everywhere
+        if (state.rolledOut?.version !== r.version) state.rolledOut = { version: r.version, promoted: false };
+      }
       return;
     }
     r.timer = this.#clock.setTimeout(() => {
