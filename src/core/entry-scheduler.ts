@@ -8,7 +8,9 @@
  */
 import { DEFAULT_TTL_JITTER, THROTTLED_MIN_RETRY_MS } from '../constants.ts';
 import { ErrorCodes, type KeyshiftError } from '../errors.ts';
-import type { Clock, Disposer } from '../types.ts';
+import type { Clock, Disposer, TimerHandle } from '../types.ts';
+import { armHeapItem, disarmHeapItem, type HeapItem } from './_timer-heap.ts';
+import { systemClock } from './clock.ts';
 import type { EntryState } from './entry-state.ts';
 import type { Trigger } from './events.ts';
 import type { TtlGovernor } from './notification-health.ts';
@@ -37,6 +39,29 @@ export interface EntrySchedulerHooks {
   internalError(cause: unknown): void;
 }
 
+/**
+ * An entry's refresh timer on the system clock's heap: made once per entry and re-armed
+ * at every schedule, so an entry's TTL timer costs this item (about 90 B) and no closure
+ * or context per arming.
+ */
+class DueRefresh implements HeapItem {
+  at = 0;
+  seq = 0;
+  index = -1;
+  trigger: 'ttl' | 'retry' = 'ttl';
+  readonly #owner: EntryScheduler;
+  readonly #state: EntryState;
+
+  constructor(owner: EntryScheduler, state: EntryState) {
+    this.#owner = owner;
+    this.#state = state;
+  }
+
+  fire(): void {
+    this.#owner.refreshDue(this.#state, this.trigger);
+  }
+}
+
 export class EntryScheduler {
   readonly #clock: Clock;
   readonly #random: () => number;
@@ -46,6 +71,8 @@ export class EntryScheduler {
   /** Refresh timers: the clock's, or due times that requests fire (freshness: 'requests'). */
   readonly #timers: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   readonly #requestDriven: RequestDrivenTimers | undefined;
+  /** The refresh timers are items of the system clock's heap (see DueRefresh). */
+  readonly #onHeap: boolean;
   #live = false;
   #closed = false;
   #unnotify: Disposer | undefined;
@@ -59,6 +86,7 @@ export class EntryScheduler {
     this.#hooks = hooks;
     this.#requestDriven = options.freshness === 'requests' ? new RequestDrivenTimers(this.#clock) : undefined;
     this.#timers = this.#requestDriven ?? this.#clock;
+    this.#onHeap = this.#timers === systemClock;
   }
 
   /** After ready(): arms every entry's first refresh (spread over its TTL) and follows the notification governor. */
@@ -82,7 +110,7 @@ export class EntryScheduler {
   /** Arms the entry's next refresh: backoff while failing, else the jittered TTL; the `first` after ready() is spread over the TTL. */
   schedule(state: EntryState, first = false): void {
     if (this.#closed || state.info.kind === 'static' || !this.#live) return;
-    if (state.timer !== undefined) this.#timers.clearTimeout(state.timer);
+    if (!this.#onHeap) this.#disarm(state);
     const failing = state.consecutiveFailures > 0;
     const ttl = state.info.ttlMs ?? 0;
     const jitter = this.#opts.ttlJitter ?? DEFAULT_TTL_JITTER;
@@ -92,10 +120,31 @@ export class EntryScheduler {
       : first
         ? firstRefreshDelay(resting, jitter, this.#random)
         : jittered(resting, jitter, this.#random);
+    const trigger = failing ? 'retry' : 'ttl';
+    if (this.#onHeap) {
+      const due = (state.timer as DueRefresh | undefined) ?? new DueRefresh(this, state);
+      due.trigger = trigger;
+      state.timer = due;
+      armHeapItem(due, delay); // moves it when armed already
+      return;
+    }
     state.timer = this.#timers.setTimeout(() => {
       state.timer = undefined;
-      this.#hooks.fetch(state, failing ? 'retry' : 'ttl').then(() => this.schedule(state), this.#hooks.internalError);
+      this.refreshDue(state, trigger);
     }, delay);
+  }
+
+  /** The entry's refresh timer fired: fetch, then arm the next one. Internal (DueRefresh calls it). */
+  refreshDue(state: EntryState, trigger: 'ttl' | 'retry'): void {
+    this.#hooks.fetch(state, trigger).then(() => this.schedule(state), this.#hooks.internalError);
+  }
+
+  #disarm(state: EntryState): void {
+    const timer = state.timer;
+    if (timer === undefined) return;
+    if (this.#onHeap) disarmHeapItem(timer as HeapItem);
+    else this.#timers.clearTimeout(timer as TimerHandle);
+    state.timer = undefined;
   }
 
   /** One trailing fetch for forced refreshes that fell inside the minimum interval, `delay` from now. */
@@ -145,11 +194,11 @@ export class EntryScheduler {
     this.#closed = true;
     this.#unnotify?.();
     for (const state of this.#states.values()) {
-      if (state.timer !== undefined) this.#timers.clearTimeout(state.timer);
+      this.#disarm(state);
       for (const timer of [state.staleTimer, state.recheckTimer, state.trailingTimer]) {
         if (timer !== undefined) this.#clock.clearTimeout(timer);
       }
-      state.timer = state.staleTimer = state.recheckTimer = state.trailingTimer = undefined;
+      state.staleTimer = state.recheckTimer = state.trailingTimer = undefined;
     }
     this.#requestDriven?.clear();
   }

@@ -133,6 +133,7 @@ export class Manager {
   readonly name: string;
   readonly entries: readonly EntryInfo[];
   readonly #states = new Map<string, EntryState>();
+  /** Entries by store key, only for keys not read by exactly the one entry of the same name (most entries cost nothing here). */
   readonly #byKey = new Map<string, EntryState[]>();
   readonly #source: Source;
   readonly #clock: Clock;
@@ -140,7 +141,7 @@ export class Manager {
   readonly #logger: Logger;
   readonly #events: Emitter;
   readonly #snapshots = new RequestSnapshots();
-  readonly #latencies = new LatencySamples();
+  readonly #latencies: LatencySamples;
   readonly #flights = new SingleFlight<string, RefreshResult>();
   readonly #closer = new AbortController();
   readonly #ctx: FetchContext;
@@ -176,14 +177,18 @@ export class Manager {
       { clock: this.#clock, random: this.#random, freshness: options.freshness, ttlJitter: options.ttlJitter, backoff: options.backoff, notifications: options.notifications },
       { fetch: (state, trigger) => this.#fetch(state, trigger), staleExceeded: (state) => this.#exceedStale(state), internalError: this.#internalError },
     );
-    for (const [name, decl] of Object.entries(declaration)) {
+    const byKey = new Map<string, EntryState[]>();
+    const declared = Object.entries(declaration);
+    this.#latencies = new LatencySamples(declared.length);
+    for (const [name, decl] of declared) {
       checkEntry(name, decl, options.policy ?? DEFAULT_POLICY);
       const state = new EntryState(resolveEntry(name, decl), decl.type, decl.validate, this.#latencies);
       this.#states.set(name, state);
-      const same = this.#byKey.get(state.info.key) ?? [];
-      same.push(state);
-      this.#byKey.set(state.info.key, same);
+      const same = byKey.get(state.info.key);
+      if (same) same.push(state);
+      else byKey.set(state.info.key, [state]);
     }
+    for (const [key, same] of byKey) if (same.length > 1 || same[0]?.info.name !== key) this.#byKey.set(key, same);
     this.entries = Object.freeze([...this.#states.values()].map((s) => s.info));
     // every in-flight fetch listens for close(): as many listeners as entries, by design
     setMaxListeners(0, this.#closer.signal);
@@ -403,10 +408,16 @@ export class Manager {
 
   #onSourceChange(keys: readonly string[] | undefined): void {
     if (this.#closing) return;
-    const states = keys === undefined ? [...this.#states.values()] : keys.flatMap((k) => this.#byKey.get(k) ?? []);
+    const states = keys === undefined ? [...this.#states.values()] : keys.flatMap((k) => this.#readersOf(k));
     for (const state of states) {
       if (state.info.kind === 'dynamic') this.#forced(state, 'push').catch(this.#internalError);
     }
+  }
+
+  /** The entries that read store key `key`, in declaration order. */
+  #readersOf(key: string): readonly EntryState[] {
+    const state = this.#states.get(key);
+    return this.#byKey.get(key) ?? (state?.info.key === key ? [state] : []);
   }
 
   readonly #internalError = (cause: unknown): void => {
