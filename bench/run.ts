@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
-const scripts = ['core', 'fleet', 'gcp', 'aws', 'admin', 'agent', 'soak'];
+const scripts = ['core', 'fleet', 'gcp', 'pubsub-propagation', 'aws', 'admin', 'agent', 'soak'];
 const only = process.env.BENCH_ONLY?.split(',');
 const sections: string[] = [];
 for (const name of scripts) {

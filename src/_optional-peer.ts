@@ -11,7 +11,7 @@ export const OPTIONAL_PEERS: ReadonlyArray<readonly [peer: string, usedBy: strin
   ['@google-cloud/pubsub', 'Pub/Sub pull invalidation'],
   ['@grpc/grpc-js', 'the Secret Manager emulator'],
   ['@grpc/proto-loader', 'the Secret Manager emulator'],
-  ['@aws-sdk/client-secrets-manager', 'the AWS Secrets Manager source'],
+  ['@aws-sdk/client-secrets-manager', 'the AWS Secrets Manager source and awsRotationStore (aws:// in the CLI)'],
   ['pg', 'the rotating PostgreSQL pool and the pg password rotator'],
   ['prom-client', 'GET /metrics'],
   ['@opentelemetry/api', 'keyshift/opentelemetry'],

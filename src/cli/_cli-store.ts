@@ -1,5 +1,6 @@
 /** The store a command acts on, whatever its kind: the operations every adapter (`_store-*.ts`) offers. */
 import type { AccessResult, SecretInfo, VersionInfo } from '../local-store/index.ts';
+import type { AwsRotationStore } from '../rotation/staged/aws-rotation-store.ts';
 import type { RotationStore } from '../rotation/staged/rotation-runner.ts';
 
 export type StoreKind = 'local' | 'gcp' | 'aws';
@@ -17,7 +18,9 @@ export interface CliStore {
   enableVersion(name: string, version: number): Promise<VersionInfo>;
   disableVersion(name: string, version: number): Promise<VersionInfo>;
   destroyVersion(name: string, version: number): Promise<VersionInfo>;
-  /** The staged rotation's store (local and Secret Manager); AWS rotates with its staging labels instead. */
+  /** The staged rotation's store (local and Secret Manager); AWS rotates with its staging labels instead (`aws`). */
   readonly rotation: RotationStore | undefined;
+  /** On aws://: the store the AWS staged rotation (AWSPENDING, AWSCURRENT, AWSPREVIOUS) runs on. */
+  readonly aws?: AwsRotationStore;
   close(): Promise<void>;
 }

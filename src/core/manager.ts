@@ -393,9 +393,14 @@ export class Manager {
     const name = state.info.name;
     const minInterval = this.#opts.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS;
     const sinceLast = this.#clock.now() - state.lastForcedAt;
-    if (this.#flights.has(name) || sinceLast < minInterval) {
-      this.#scheduler.trailing(state, trigger, Math.max(0, minInterval - sinceLast));
-      if (this.#flights.has(name)) return { ...(await this.#fetch(state, trigger)), coalesced: true };
+    if (this.#flights.has(name)) {
+      // That fetch may have read the store before this call's change: the trailing fetch is armed once it has ended, so it never joins it.
+      const joined = await this.#fetch(state, trigger);
+      this.#scheduler.trailing(state, trigger, Math.max(0, minInterval - (this.#clock.now() - state.lastForcedAt)));
+      return { ...joined, coalesced: true };
+    }
+    if (sinceLast < minInterval) {
+      this.#scheduler.trailing(state, trigger, minInterval - sinceLast);
       return { name, outcome: 'unchanged', changed: false, version: state.version, previousVersion: state.version, coalesced: true };
     }
     state.lastForcedAt = this.#clock.now();

@@ -4,7 +4,7 @@
  * puts them behind @grpc/grpc-js with fault injection in front.
  */
 import { KeyshiftError } from '../errors.ts';
-import type { LocalStore, SecretInfo, VersionInfo } from '../local-store/index.ts';
+import type { AccessResult, LocalStore, SecretInfo, VersionInfo } from '../local-store/index.ts';
 import type { AccessCache } from './_access-cache.ts';
 import { crc32c } from '../gcp/crc32c.ts';
 import {
@@ -317,19 +317,16 @@ export function createSecretManagerService(options: SecretManagerServiceOptions)
       const name = checkProject(parseVersionName(request.name));
       const selector = /^[0-9]+$/.test(name.version) ? Number(name.version) : name.version;
       const { cache } = options;
-      let result = cache?.get(name.secret, name.version);
-      if (result === undefined) {
-        const generation = cache?.generation(name.secret) ?? 0;
-        try {
-          result = await store.access(name.secret, selector);
-        } catch (error) {
-          const details = error instanceof KeyshiftError ? error.details : {};
-          if (typeof details.version === 'number' && typeof details.state === 'string') {
-            throw versionInState(versionPath(name, details.version), details.state);
-          }
-          throw fromStoreError(error, name.version === 'latest' ? secretPath(name) : versionPath(name, name.version));
+      let result: AccessResult;
+      try {
+        const read = () => store.access(name.secret, selector);
+        result = cache === undefined ? await read() : await cache.read(name.secret, name.version, read);
+      } catch (error) {
+        const details = error instanceof KeyshiftError ? error.details : {};
+        if (typeof details.version === 'number' && typeof details.state === 'string') {
+          throw versionInState(versionPath(name, details.version), details.state);
         }
-        cache?.set(name.secret, name.version, generation, result);
+        throw fromStoreError(error, name.version === 'latest' ? secretPath(name) : versionPath(name, name.version));
       }
       const data = result.value;
       return { name: versionPath(name, result.version), payload: { data, dataCrc32c: String(crc32c(data)) } };

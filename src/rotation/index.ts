@@ -86,3 +86,22 @@ export {
 } from './staged/rotators/pg-password.ts';
 export { ALPHABETS, type AlphabetName, type RandomSecretOptions, randomSecret } from './staged/rotators/random-secret.ts';
 export { type GcpRotationStore, type GcpRotationStoreOptions, gcpRotationStore } from './staged/gcp-rotation-store.ts';
+export {
+  AWS_CURRENT,
+  AWS_PENDING,
+  AWS_PREVIOUS,
+  type AwsRotationStore,
+  type AwsRotationStoreOptions,
+  type AwsSecretState,
+  type AwsVersion,
+  awsRotationStore,
+} from './staged/aws-rotation-store.ts';
+export {
+  AWS_CLAIM_STAGE,
+  type AwsLastRotation,
+  type AwsRotationRunner,
+  type AwsRotationRunnerOptions,
+  type AwsRotationState,
+  type AwsRotationStatus,
+  createAwsRotationRunner,
+} from './staged/aws-rotation-runner.ts';

@@ -42,6 +42,8 @@ interface StoredSecret {
   readonly versions: Map<string, StoredVersion>;
   /** Staging label -> version id. */
   readonly stages: Map<string, string>;
+  /** Tag key -> value (TagResource, UntagResource). */
+  readonly tags: Map<string, string>;
 }
 
 function nowSeconds(): number {
@@ -90,6 +92,10 @@ export class AwsSecretsStore {
         return this.listSecretVersionIds(input);
       case 'ListSecrets':
         return this.listSecrets(input);
+      case 'TagResource':
+        return this.tagResource(input);
+      case 'UntagResource':
+        return this.untagResource(input);
       default:
         throw new AwsServiceError('UnknownOperationException', `Unknown operation ${operation}`);
     }
@@ -109,6 +115,7 @@ export class AwsSecretsStore {
       lastChangedSeconds: created,
       versions: new Map(),
       stages: new Map(),
+      tags: new Map(),
     };
     this.#secrets.set(name, secret);
     const hasValue = input.SecretString !== undefined || input.SecretBinary !== undefined;
@@ -119,6 +126,18 @@ export class AwsSecretsStore {
   putSecretValue(input: Json): Json {
     const secret = this.#find(required(input, 'SecretId'));
     const stages = Array.isArray(input.VersionStages) ? input.VersionStages.map(String) : [CURRENT];
+    const token = text(input, 'ClientRequestToken');
+    const existing = token === undefined ? undefined : secret.versions.get(token);
+    if (existing !== undefined) {
+      // AWS: the same token with the same value is ignored (an idempotent retry); with another value it fails.
+      const binary = text(input, 'SecretBinary');
+      const sameBinary = binary === undefined ? existing.secretBinary === undefined : existing.secretBinary?.equals(Buffer.from(binary, 'base64')) === true;
+      const same = existing.secretString === text(input, 'SecretString') && sameBinary;
+      if (!same) {
+        throw new AwsServiceError('ResourceExistsException', `A version with VersionId ${token} already exists with a different value; use a new ClientRequestToken.`);
+      }
+      return { ARN: secret.arn, Name: secret.name, VersionId: existing.versionId, VersionStages: this.#stagesOf(secret, existing.versionId) };
+    }
     const version = this.#addVersion(secret, input, stages);
     return { ARN: secret.arn, Name: secret.name, VersionId: version.versionId, VersionStages: stages };
   }
@@ -178,31 +197,71 @@ export class AwsSecretsStore {
       CreatedDate: secret.createdSeconds,
       LastChangedDate: secret.lastChangedSeconds,
       VersionIdsToStages: Object.fromEntries([...secret.versions.keys()].map((id) => [id, this.#stagesOf(secret, id)])),
+      ...(secret.tags.size === 0 ? {} : { Tags: [...secret.tags].map(([Key, Value]) => ({ Key, Value })) }),
     };
   }
 
+  /**
+   * As AWS: a label attached to another version moves only when RemoveFromVersionId
+   * names that version (InvalidParameterException otherwise, which makes the call a
+   * compare-and-swap on the label); RemoveFromVersionId must name the version holding
+   * the label; AWSCURRENT is moved, never just removed; moving AWSCURRENT hands
+   * AWSPREVIOUS to the version it left.
+   */
   updateSecretVersionStage(input: Json): Json {
     const secret = this.#find(required(input, 'SecretId'));
     const stage = required(input, 'VersionStage');
     const moveTo = text(input, 'MoveToVersionId');
     const removeFrom = text(input, 'RemoveFromVersionId');
+    if (moveTo === undefined && removeFrom === undefined) {
+      throw new AwsServiceError('InvalidParameterException', 'You must provide MoveToVersionId or RemoveFromVersionId.');
+    }
     const holder = secret.stages.get(stage);
-    if (holder !== undefined && holder !== moveTo && holder !== removeFrom) {
-      throw new AwsServiceError(
-        'InvalidParameterException',
-        `The staging label ${stage} is attached to version ${holder}; name it in RemoveFromVersionId.`,
-      );
+    if (removeFrom !== undefined && holder !== removeFrom) {
+      throw new AwsServiceError('InvalidParameterException', `The staging label ${stage} is not attached to version ${removeFrom} (RemoveFromVersionId).`);
+    }
+    if (moveTo !== undefined && holder !== undefined && holder !== moveTo && holder !== removeFrom) {
+      throw new AwsServiceError('InvalidParameterException', `The staging label ${stage} is attached to version ${holder}; name it in RemoveFromVersionId.`);
+    }
+    if (moveTo === undefined && stage === CURRENT) {
+      throw new AwsServiceError('InvalidParameterException', 'You can only move the staging label AWSCURRENT to another version, not remove it.');
     }
     if (moveTo !== undefined) {
       if (!secret.versions.has(moveTo)) {
         throw new AwsServiceError('ResourceNotFoundException', `Secrets Manager can't find the version ${moveTo}.`);
       }
       this.#label(secret, stage, moveTo);
-    } else if (removeFrom !== undefined) {
-      secret.stages.delete(stage);
-    }
+    } else secret.stages.delete(stage);
     secret.lastChangedSeconds = nowSeconds();
     return { ARN: secret.arn, Name: secret.name };
+  }
+
+  /** Adds or replaces tags (AWS: at most 50 a secret, keys 1-128 and values 0-256 characters). */
+  tagResource(input: Json): Json {
+    const secret = this.#find(required(input, 'SecretId'));
+    const tags = Array.isArray(input.Tags) ? (input.Tags as unknown[]) : undefined;
+    if (tags === undefined) throw new AwsServiceError('InvalidParameterException', 'You must provide a value for Tags.');
+    const next = new Map(secret.tags);
+    for (const tag of tags) {
+      const { Key, Value } = (typeof tag === 'object' && tag !== null ? tag : {}) as { Key?: unknown; Value?: unknown };
+      if (typeof Key !== 'string' || Key.length < 1 || Key.length > 128 || Key.startsWith('aws:')) {
+        throw new AwsServiceError('InvalidParameterException', 'A tag key must be 1-128 characters and not start with aws:.');
+      }
+      if (typeof Value !== 'string' || Value.length > 256) throw new AwsServiceError('InvalidParameterException', 'A tag value must be at most 256 characters.');
+      next.set(Key, Value);
+    }
+    if (next.size > 50) throw new AwsServiceError('ValidationException', 'A secret can have at most 50 tags.');
+    secret.tags.clear();
+    for (const [key, value] of next) secret.tags.set(key, value);
+    return {};
+  }
+
+  /** Removes tags by key; keys it does not have are ignored, as AWS does. */
+  untagResource(input: Json): Json {
+    const secret = this.#find(required(input, 'SecretId'));
+    if (!Array.isArray(input.TagKeys)) throw new AwsServiceError('InvalidParameterException', 'You must provide a value for TagKeys.');
+    for (const key of input.TagKeys) secret.tags.delete(String(key));
+    return {};
   }
 
   listSecretVersionIds(input: Json): Json {

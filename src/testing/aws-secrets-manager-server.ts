@@ -19,6 +19,8 @@ export const AWS_SECRETS_MANAGER_OPERATIONS = [
   'UpdateSecretVersionStage',
   'ListSecretVersionIds',
   'ListSecrets',
+  'TagResource',
+  'UntagResource',
 ] as const;
 
 export type AwsSecretsManagerOperation = (typeof AWS_SECRETS_MANAGER_OPERATIONS)[number];

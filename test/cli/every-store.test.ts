@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,7 @@ describe('CLI on every store: local, gcp://PROJECT, aws://REGION', () => {
   const run = (t: Target, args: string[], stdin?: string) =>
     runInProcess([...args, '--store', t.store], { env: t.env, cwd: dir, ...(stdin === undefined ? {} : { stdin }) });
   const json = (stdout: string): unknown => JSON.parse(stdout);
+  const server = (): AwsSecretsManagerServer => aws;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ks-cli-stores-'));
@@ -117,12 +118,6 @@ describe('CLI on every store: local, gcp://PROJECT, aws://REGION', () => {
       const t = targets.find((x) => x.kind === kind)!;
       await run(t, ['put', 'WEBHOOK_SECRET'], 'fake-webhook-one');
       const rotated = await run(t, ['rotate', 'WEBHOOK_SECRET', '--rotator', 'random', '--json']);
-      if (kind === 'aws') {
-        assert.equal(rotated.code, 1);
-        assert.match(rotated.stderr, /KS_ERR_ROTATION_REFUSED: keyshift rotate does not run on aws:\/\/eu-west-1/);
-        assert.equal((await run(t, ['rotate', 'WEBHOOK_SECRET', '--status'])).code, 1);
-        return;
-      }
       assert.equal(rotated.code, 0, rotated.stderr);
       assert.equal((json(rotated.stdout) as { outcome: string; version: number }).version, 2);
       const status = await run(t, ['rotate', 'WEBHOOK_SECRET', '--status', '--json']);
@@ -174,6 +169,77 @@ describe('CLI on every store: local, gcp://PROJECT, aws://REGION', () => {
     assert.equal(resumed.code, 0, resumed.stderr);
     const afterVersions = json((await run(t, ['versions', 'SIGNING_KEY', '--json'])).stdout) as unknown[];
     assert.equal(afterVersions.length, before + 1, 'the resumed rotation put exactly one version');
+  });
+
+  it('aws: a failed rotation resumes at its stage and writes one version; a held lease is busy; --status, --abandon, --rollback', async () => {
+    const t = targets.find((x) => x.kind === 'aws')!;
+    await run(t, ['put', 'PARTNER_API_KEY'], 'fake-partner-one');
+    const marker = join(dir, 'partner-down');
+    const hook = join(dir, 'partner-hook.mjs');
+    await writeFile(marker, '');
+    let issued = 0;
+    (globalThis as { __ksIssue?: () => string }).__ksIssue = () => `fake-partner-issued-${++issued}`;
+    await writeFile(
+      hook,
+      [
+        "import { existsSync } from 'node:fs';",
+        'export default {',
+        "  kind: 'partner-hook',",
+        '  create: async () => globalThis.__ksIssue(),',
+        `  test: async () => { if (existsSync(${JSON.stringify(marker)})) throw new Error('partner rejects the key'); },`,
+        '};',
+      ].join('\n'),
+    );
+    const failed = await run(t, ['rotate', 'PARTNER_API_KEY', '--rotator', 'hook', '--hook', hook]);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /failed at stage test .*run keyshift rotate again to resume/);
+    const status = await run(t, ['rotate', 'PARTNER_API_KEY', '--status']);
+    assert.match(status.stdout, /partner-hook rotation \S+ at stage test, attempt 1, AWSPENDING version 2; AWSCURRENT is version 1; last failure at test: KS_ERR_ROTATION_REFUSED/);
+    assert.equal((await run(t, ['get', 'PARTNER_API_KEY', '--reveal'])).stdout, 'fake-partner-one', 'AWSCURRENT stays');
+
+    // Another runner's live lease on the record: busy, exit 1.
+    const tags = server().direct('DescribeSecret', { SecretId: 'PARTNER_API_KEY' }).Tags as Array<{ Key: string; Value: string }>;
+    const lease = tags.find((x) => x.Key === 'keyshift:rotation-lease');
+    assert.ok(lease);
+    server().direct('TagResource', { SecretId: 'PARTNER_API_KEY', Tags: [{ Key: lease.Key, Value: `holder=other-host:42 until=${Date.now() + 60_000}` }] });
+    const busy = await run(t, ['rotate', 'PARTNER_API_KEY', '--rotator', 'hook', '--hook', hook, '--json']);
+    assert.equal(busy.code, 1);
+    assert.deepEqual(
+      (({ outcome, heldBy, stage }) => ({ outcome, heldBy, stage }))(json(busy.stdout) as { outcome: string; heldBy: string; stage: string }),
+      { outcome: 'busy', heldBy: 'other-host:42', stage: 'test' },
+    );
+    server().direct('TagResource', { SecretId: 'PARTNER_API_KEY', Tags: [{ Key: lease.Key, Value: 'holder=other-host:42 until=0' }] });
+
+    await rm(marker);
+    const resumed = await run(t, ['rotate', 'PARTNER_API_KEY', '--rotator', 'hook', '--hook', hook, '--json']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual((({ outcome, version, previousVersion }) => ({ outcome, version, previousVersion }))(json(resumed.stdout) as Record<string, unknown>), {
+      outcome: 'finished',
+      version: 2,
+      previousVersion: 1,
+    });
+    assert.equal(issued, 1, 'the value was issued once');
+    assert.equal((json((await run(t, ['versions', 'PARTNER_API_KEY', '--json'])).stdout) as unknown[]).length, 2, 'exactly one version written');
+    assert.equal((await run(t, ['get', 'PARTNER_API_KEY', '--reveal'])).stdout, 'fake-partner-issued-1');
+    assert.equal((await run(t, ['get', 'PARTNER_API_KEY', '--version', 'AWSPREVIOUS', '--reveal'])).stdout, 'fake-partner-one');
+    const quiet = json((await run(t, ['rotate', 'PARTNER_API_KEY', '--status', '--json'])).stdout) as { rotation: unknown; lastRotation: { rotator: string } };
+    assert.deepEqual({ rotation: quiet.rotation, rotator: quiet.lastRotation.rotator }, { rotation: null, rotator: 'partner-hook' });
+    const guessed = await run(t, ['rotate', 'PARTNER_API_KEY']);
+    assert.equal(guessed.code, 2, 'a hook rotator is never guessed');
+
+    const rolled = await run(t, ['rotate', 'PARTNER_API_KEY', '--rollback', '--json']);
+    assert.equal(rolled.code, 0, rolled.stderr);
+    assert.equal((json(rolled.stdout) as { version: number }).version, 3);
+    assert.equal((await run(t, ['get', 'PARTNER_API_KEY', '--reveal'])).stdout, 'fake-partner-one', 'AWSPREVIOUS is back as a new version');
+
+    await writeFile(marker, '');
+    assert.equal((await run(t, ['rotate', 'PARTNER_API_KEY', '--rotator', 'hook', '--hook', hook])).code, 1);
+    const abandoned = await run(t, ['rotate', 'PARTNER_API_KEY', '--abandon', '--json']);
+    assert.equal(abandoned.code, 0, abandoned.stderr);
+    assert.equal((json(abandoned.stdout) as { abandoned: { stage: string } }).abandoned.stage, 'test');
+    assert.match((await run(t, ['rotate', 'PARTNER_API_KEY', '--status'])).stdout, /no rotation under way; AWSCURRENT is version 3/);
+    assert.equal((await run(t, ['get', 'PARTNER_API_KEY', '--version', 'AWSPENDING'])).code, 3, 'AWSPENDING is gone');
+    for (const r of [failed, status, busy, resumed, rolled, abandoned]) assert.ok(!`${r.stdout}${r.stderr}`.includes('fake-partner'));
   });
 
   it('a permission denied on one command: exit 1, KS_ERR_SOURCE_DENIED, nothing written (gcp and aws)', async () => {

@@ -22,6 +22,8 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
   SecretsManagerServiceException,
+  TagResourceCommand,
+  UntagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import {
@@ -43,13 +45,16 @@ describe('Testing: the loopback AWS Secrets Manager endpoint, read by the real S
     await server.close();
   });
 
-  it('runs the eight operations, with AWS stage semantics (AWSCURRENT moves push AWSPREVIOUS)', async () => {
+  it('runs the ten operations, with AWS stage semantics (AWSCURRENT moves push AWSPREVIOUS)', async () => {
     const created = await client.send(new CreateSecretCommand({ Name: 'conf/api', SecretString: 'fake-v1' }));
     assert.match(created.ARN ?? '', /^arn:aws:secretsmanager:us-east-1:123456789012:secret:conf\/api-[\w-]{6}$/);
     const v1 = created.VersionId ?? '';
     const v2 = (await client.send(new PutSecretValueCommand({ SecretId: 'conf/api', SecretString: 'fake-v2' }))).VersionId ?? '';
+    await client.send(new TagResourceCommand({ SecretId: 'conf/api', Tags: [{ Key: 'team', Value: 'payments' }, { Key: 'tier', Value: 'gold' }] }));
+    await client.send(new UntagResourceCommand({ SecretId: 'conf/api', TagKeys: ['tier', 'absent-key'] }));
     const described = await client.send(new DescribeSecretCommand({ SecretId: created.ARN }));
     assert.deepEqual(described.VersionIdsToStages, { [v1]: ['AWSPREVIOUS'], [v2]: ['AWSCURRENT'] });
+    assert.deepEqual(described.Tags, [{ Key: 'team', Value: 'payments' }]);
     assert.ok(described.CreatedDate instanceof Date);
     await client.send(
       new UpdateSecretVersionStageCommand({
@@ -84,7 +89,33 @@ describe('Testing: the loopback AWS Secrets Manager endpoint, read by the real S
       UpdateSecretVersionStage: 1,
       ListSecretVersionIds: 1,
       ListSecrets: 1,
+      TagResource: 1,
+      UntagResource: 1,
     });
+  });
+
+  it('keeps AWS semantics a staged rotation relies on: token idempotency, RemoveFromVersionId as a compare-and-swap', async () => {
+    const v1 = (await client.send(new CreateSecretCommand({ Name: 'conf/stages', SecretString: 'fake-s1' }))).VersionId ?? '';
+    const token = '11111111-2222-4333-8444-555555555555';
+    const pending = { SecretId: 'conf/stages', ClientRequestToken: token, SecretString: 'fake-s2', VersionStages: ['AWSPENDING'] };
+    const first = await client.send(new PutSecretValueCommand(pending));
+    const again = await client.send(new PutSecretValueCommand(pending));
+    assert.equal(first.VersionId, token);
+    assert.equal(again.VersionId, token, 'the same token and value: the retry is ignored');
+    assert.equal(Object.keys((await client.send(new DescribeSecretCommand({ SecretId: 'conf/stages' }))).VersionIdsToStages ?? {}).length, 2);
+    await assert.rejects(client.send(new PutSecretValueCommand({ ...pending, SecretString: 'fake-other' })), ResourceExistsException);
+    // RemoveFromVersionId must name the version holding the label; a label held elsewhere needs it.
+    await assert.rejects(
+      client.send(new UpdateSecretVersionStageCommand({ SecretId: 'conf/stages', VersionStage: 'AWSCURRENT', MoveToVersionId: token, RemoveFromVersionId: token })),
+      InvalidParameterException,
+    );
+    await assert.rejects(client.send(new UpdateSecretVersionStageCommand({ SecretId: 'conf/stages', VersionStage: 'AWSCURRENT', MoveToVersionId: token })), InvalidParameterException);
+    await assert.rejects(client.send(new UpdateSecretVersionStageCommand({ SecretId: 'conf/stages', VersionStage: 'AWSCURRENT', RemoveFromVersionId: v1 })), InvalidParameterException);
+    await client.send(new UpdateSecretVersionStageCommand({ SecretId: 'conf/stages', VersionStage: 'AWSCURRENT', MoveToVersionId: token, RemoveFromVersionId: v1 }));
+    await client.send(new UpdateSecretVersionStageCommand({ SecretId: 'conf/stages', VersionStage: 'AWSPENDING', RemoveFromVersionId: token }));
+    const described = await client.send(new DescribeSecretCommand({ SecretId: 'conf/stages' }));
+    assert.deepEqual(described.VersionIdsToStages, { [v1]: ['AWSPREVIOUS'], [token]: ['AWSCURRENT'] });
+    assert.equal(described.Tags, undefined, 'no Tags member for a secret without tags');
   });
 
   it('round-trips SecretBinary as base64 on the wire and bytes in the SDK', async () => {

@@ -5,6 +5,8 @@ import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import { copyVersion } from '../../rotation/staged/rotators/copy-version.ts';
 import { pgPassword } from '../../rotation/staged/rotators/pg-password.ts';
 import { randomSecret } from '../../rotation/staged/rotators/random-secret.ts';
+import { type AwsRotationRunner, createAwsRotationRunner } from '../../rotation/staged/aws-rotation-runner.ts';
+import type { AwsRotationStore } from '../../rotation/staged/aws-rotation-store.ts';
 import {
   createRotationRunner,
   type RotationResult,
@@ -145,7 +147,11 @@ async function showStatus(store: RotationStore, name: string, io: CliIo, json: b
 async function recordedKind(store: RotationStore, name: string): Promise<string> {
   refuseNeverRotated(name);
   const record = await readRecord(store, name);
-  const recorded = record && (readState(record)?.rotator ?? readLastRotation(record)?.rotator);
+  return kindOption(name, record && (readState(record)?.rotator ?? readLastRotation(record)?.rotator));
+}
+
+/** The `--rotator` a recorded rotator kind stands for, or the usage error saying what to give. */
+function kindOption(name: string, recorded: string | undefined): string {
   if (recorded === 'random-secret') return 'random';
   const how = 'say how its next value is made with --rotator random (a value keyshift generates: tokens, webhook secrets), hook (a third-party API key, issued by its provider) or pg (a database password)';
   if (recorded === undefined) throw new UsageError(`${name} was never rotated by keyshift: ${how}`);
@@ -153,35 +159,77 @@ async function recordedKind(store: RotationStore, name: string): Promise<string>
   throw new UsageError(`${name} is rotated by a ${recorded} rotator: give --rotator (hook or pg) with its options again`);
 }
 
-/** The store's staged-rotation store; AWS Secrets Manager has none (its rotation is its staging labels). */
+/** The store's staged-rotation store (local, Secret Manager); aws:// goes through awsRotate instead. */
 function rotationOf(store: CliStore): RotationStore {
-  if (store.rotation === undefined) {
-    throw new KeyshiftError(
-      ErrorCodes.ROTATION_REFUSED,
-      `keyshift rotate does not run on ${store.where} yet: AWS Secrets Manager rotates through its own staging labels (AWSPENDING, AWSCURRENT, AWSPREVIOUS) and a rotation Lambda`,
-    );
-  }
+  if (store.rotation === undefined) throw new KeyshiftError(ErrorCodes.INTERNAL, `keyshift rotate: ${store.where} has no rotation store`);
   return store.rotation;
 }
+
+async function awsStatus(runner: AwsRotationRunner, name: string, io: CliIo, json: boolean): Promise<number> {
+  const status = await runner.status(name);
+  if (json) {
+    writeJson(io, status);
+    return ExitCode.OK;
+  }
+  const { rotation: state, lastRotation: last, foreignPending: foreign } = status;
+  const current = `AWSCURRENT is version ${status.latest ?? 'none'}`;
+  if (state !== null) {
+    const failure = state.lastError ? `; last failure at ${state.lastError.stage}: ${state.lastError.code}` : '';
+    io.stdout.write(`${name}: ${state.rotator} rotation ${state.id} at stage ${state.stage}, attempt ${state.attempts}, AWSPENDING version ${state.pendingVersion ?? 'none'}; ${current}${failure}\n`);
+  } else if (foreign !== null) {
+    io.stdout.write(`${name}: AWSPENDING is on version ${foreign.version}, put there by a rotation keyshift did not start (a rotation Lambda?); ${current}; drop it with keyshift rotate ${name} --abandon\n`);
+  } else {
+    io.stdout.write(`${name}: no rotation under way; ${current}${last ? `; last rotated ${last.at} (${last.rotator})` : ''}\n`);
+  }
+  return ExitCode.OK;
+}
+
+/** `keyshift rotate` on aws://: the AWS stage model (AWSPENDING, AWSCURRENT, AWSPREVIOUS), see aws-rotation-runner.ts. */
+async function awsRotate(store: CliStore & { aws: AwsRotationStore }, name: string, values: Values, io: CliIo): Promise<RotationResult> {
+  const runner = createAwsRotationRunner({ store: store.aws, logger: false });
+  await store.aws.getSecret(name); // by hand, the secret must exist: a mistyped name exits 3
+  if (values.rollback) return runner.rollback(name, count(values.to, '--to'), io.signal);
+  let rotator = values.rotator;
+  if (rotator === undefined) {
+    refuseNeverRotated(name);
+    const status = await runner.status(name);
+    rotator = kindOption(name, status.rotation?.rotator ?? status.lastRotation?.rotator);
+  }
+  const chosen = await chooseRotator({ ...values, rotator }, io);
+  try {
+    const ifLatest = count(values['if-latest'], '--if-latest');
+    return await runner.run(name, chosen.rotator, ifLatest === undefined ? {} : { ifLatest }, io.signal);
+  } finally {
+    await chosen.close?.();
+  }
+}
+
+const isAws = (store: CliStore): store is CliStore & { aws: AwsRotationStore } => store.aws !== undefined;
 
 /** `keyshift rotate NAME`: runs (or resumes) a staged rotation by hand. */
 export const rotate = defineCommand({
   name: 'rotate',
   summary: 'rotate a secret in stages (create, set, test, finish), resume a failed rotation, or roll back',
   usage: [
-    'keyshift rotate NAME [--rotator random|hook|pg] [--if-latest N] [--store DIR|gcp://PROJECT] [--endpoint E] [--json]   (--rotator: required the first time)',
+    'keyshift rotate NAME [--rotator random|hook|pg] [--if-latest N] [--store DIR|gcp://PROJECT|aws://REGION] [--endpoint E] [--json]   (--rotator: required the first time)',
     '  random: [--length N] [--alphabet base64url|alphanumeric|hex|CHARS] [--prefix P]',
     '  hook:   --hook FILE (a module exporting a rotator)',
     '  pg:     --role ROLE | --roles A,B --user-secret NAME (admin connection from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE)',
-    'keyshift rotate NAME --rollback [--to VERSION]   (a new version with the value of VERSION, default: alias previous)',
+    'keyshift rotate NAME --rollback [--to VERSION]   (a new version with the value of VERSION, default: alias previous; AWSPREVIOUS on aws://)',
     'keyshift rotate NAME --status | --abandon',
   ].join('\n'),
   async run(args, io) {
     const { values, positionals } = parseCommandArgs('rotate', args, OPTIONS, ['NAME']);
     const name = positionals[0]!;
-    if (values.status) return withCliStore(values, io, false, (store) => showStatus(rotationOf(store), name, io, values.json));
+    if (values.status) {
+      return withCliStore(values, io, false, (store) =>
+        isAws(store) ? awsStatus(createAwsRotationRunner({ store: store.aws, logger: false }), name, io, values.json) : showStatus(rotationOf(store), name, io, values.json),
+      );
+    }
     if (values.abandon) {
-      const dropped = await withCliStore(values, io, false, (store) => createRotationRunner({ store: rotationOf(store), logger: false }).abandon(name));
+      const dropped = await withCliStore(values, io, false, (store): Promise<{ id: string; stage: string } | undefined> =>
+        isAws(store) ? createAwsRotationRunner({ store: store.aws, logger: false }).abandon(name) : createRotationRunner({ store: rotationOf(store), logger: false }).abandon(name),
+      );
       if (values.json) writeJson(io, { name, abandoned: dropped ?? null });
       else io.stdout.write(dropped ? `${name}: rotation ${dropped.id} (stage ${dropped.stage}) abandoned; the current version stays\n` : `${name}: no rotation under way\n`);
       return ExitCode.OK;
@@ -192,6 +240,7 @@ export const rotate = defineCommand({
     try {
       // By hand, the secret and the store must exist: a mistyped name or --store exits 3 instead of making a new one.
       const result = await withCliStore(values, io, false, async (cliStore) => {
+        if (isAws(cliStore)) return awsRotate(cliStore, name, values, io);
         const store = rotationOf(cliStore);
         await store.getSecret(name);
         chosen ??= await chooseRotator({ ...values, rotator: await recordedKind(store, name) }, io);
