@@ -1,6 +1,6 @@
 /**
  * One way to load an optional peer dependency (the cloud clients, pg, prom-client, gRPC,
- * OpenTelemetry): imported on first use, and a missing install is one kind of error,
+ * OpenTelemetry, google-auth-library): imported on first use, and a missing install is one kind of error,
  * KS_ERR_PEER_MISSING, naming what is missing, what needs it, and the install command.
  */
 import { ErrorCodes, KeyshiftError } from './errors.ts';
@@ -15,6 +15,7 @@ export const OPTIONAL_PEERS: ReadonlyArray<readonly [peer: string, usedBy: strin
   ['pg', 'the rotating PostgreSQL pool and the pg password rotator'],
   ['prom-client', 'GET /metrics'],
   ['@opentelemetry/api', 'keyshift/opentelemetry'],
+  ['google-auth-library', "the push handler's OIDC check (gcpPubSubPushHandler oidc, mode verify)"],
 ];
 
 /** What the Secret Manager emulator needs: gRPC, and @google-cloud/secret-manager for its protos. */

@@ -150,6 +150,8 @@ export const DEFAULT_NOTIFICATION_SAFETY_TTL_MS = 12 * 60 * 60_000;
 export const DEFAULT_NOTIFICATION_QUIET_AFTER_MS = 210_000;
 /** Pub/Sub pull: a heartbeat goes through the notification topic this often. */
 export const DEFAULT_PUBSUB_HEARTBEAT_INTERVAL_MS = 60_000;
+/** Pub/Sub pull: a heartbeat publish is given up after this long (the client alone would retry for up to 10 min). */
+export const DEFAULT_PUBSUB_HEARTBEAT_TIMEOUT_MS = 30_000;
 /** Pub/Sub: the shortest expiration policy a subscription may have (1 day), the default of a per-instance subscription. */
 export const PUBSUB_MIN_EXPIRATION_MS = 24 * 60 * 60_000;
 /** Pub/Sub: the shortest message retention a subscription may have (10 min), the default of a per-instance subscription. */

@@ -16,9 +16,9 @@ export interface PubSubEmulator {
 
 const SDK_DIRS = ['/usr/lib/google-cloud-sdk/platform/pubsub-emulator', '/usr/share/google-cloud-sdk/platform/pubsub-emulator'];
 
-/** Why the emulator cannot run here, or undefined when it can. */
-export function pubsubEmulatorMissing(): string | undefined {
-  if (process.env.PUBSUB_EMULATOR_HOST) return undefined;
+/** Why the emulator cannot run here, or undefined when it can (a shared one counts unless `own`). */
+export function pubsubEmulatorMissing(own = false): string | undefined {
+  if (process.env.PUBSUB_EMULATOR_HOST && !own) return undefined;
   const gcloud = ['/usr/bin/gcloud', '/usr/local/bin/gcloud'].some((p) => existsSync(p));
   if (!gcloud) return 'gcloud is not installed (apt-get install google-cloud-cli-pubsub-emulator openjdk-17-jre-headless)';
   if (!SDK_DIRS.some((d) => existsSync(d))) return 'the Pub/Sub emulator is not installed (apt-get install google-cloud-cli-pubsub-emulator)';
@@ -27,8 +27,8 @@ export function pubsubEmulatorMissing(): string | undefined {
 }
 
 /** A `skip` value for node:test: false when the emulator can run; a loud reason otherwise (a failure on CI). */
-export function skipWithoutPubSub(): string | false {
-  const missing = pubsubEmulatorMissing();
+export function skipWithoutPubSub(own = false): string | false {
+  const missing = pubsubEmulatorMissing(own);
   if (missing === undefined) return false;
   if (process.env.CI) throw new Error(`CI must run the Pub/Sub tests, but ${missing}`);
   process.stderr.write(`\n!!! SKIPPING the Pub/Sub emulator tests: ${missing}\n\n`);
@@ -50,6 +50,23 @@ function freePort(): Promise<number> {
 export async function usePubSubEmulator(): Promise<PubSubEmulator> {
   const shared = process.env.PUBSUB_EMULATOR_HOST;
   if (shared) return { host: shared, stop: async () => {} };
+  const own = await startPubSubEmulator();
+  process.env.PUBSUB_EMULATOR_HOST = own.host;
+  return {
+    host: own.host,
+    stop: async () => {
+      delete process.env.PUBSUB_EMULATOR_HOST;
+      await own.stop();
+    },
+  };
+}
+
+/**
+ * An emulator of this test's own, never the shared one (a test that kills it mid-run).
+ * Point clients at it with `{ apiEndpoint: host }`; PUBSUB_EMULATOR_HOST is left alone.
+ * `stop()` ends its process group (gcloud and the java child): SIGTERM, then SIGKILL.
+ */
+export async function startPubSubEmulator(): Promise<PubSubEmulator> {
   const port = await freePort();
   // its own process group: stop() ends gcloud and the java child it spawns, by that group id
   const child = spawn('gcloud', ['beta', 'emulators', 'pubsub', 'start', `--host-port=127.0.0.1:${port}`, '--quiet'], {
@@ -77,13 +94,10 @@ export async function usePubSubEmulator(): Promise<PubSubEmulator> {
   child.stderr?.removeAllListeners('data');
   child.stdout?.resume();
   child.stderr?.resume();
-  const host = `127.0.0.1:${port}`;
-  process.env.PUBSUB_EMULATOR_HOST = host;
-  return { host, stop: () => stopGroup(child) };
+  return { host: `127.0.0.1:${port}`, stop: () => stopGroup(child) };
 }
 
 async function stopGroup(child: ChildProcess): Promise<void> {
-  delete process.env.PUBSUB_EMULATOR_HOST;
   if (child.pid === undefined || child.exitCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {

@@ -47,6 +47,27 @@ export interface WatchedNotifications {
   readonly state: NotificationState;
   on(listener: (change: NotificationHealthChange) => void): Disposer;
 }
+
+/** The counters of a notification path (`pull.status()` of gcpPubSubPull). */
+export interface NotificationCounters {
+  messages: number;
+  heartbeatsSent: number;
+  heartbeatsBack: number;
+  errors: number;
+}
+
+/** A pull source itself (gcpPubSubPull): its `health`, and its counters, which GET /metrics then exports too. */
+export interface WatchedNotificationSource {
+  readonly health: WatchedNotifications;
+  status(): NotificationCounters;
+}
+
+/** A watched notification path now: its name, state, and counters when a pull source was given. */
+export interface WatchedNotificationPath {
+  name: string;
+  state: NotificationState;
+  counters?: NotificationCounters;
+}
 const firingChannel = diagnosticsChannel.channel(channelName('alerts', 'firing'));
 const resolvedChannel = diagnosticsChannel.channel(channelName('alerts', 'resolved'));
 
@@ -106,7 +127,9 @@ export interface AlertRules {
    * back) or down (subscription failed): entries are back on their own TTLs, and changes reach
    * this instance only by polling. Resolves when heartbeats come back. Returns a disposer.
    */
-  watchNotifications(name: string, notifications: WatchedNotifications): Disposer;
+  watchNotifications(name: string, notifications: WatchedNotifications | WatchedNotificationSource): Disposer;
+  /** The notification paths watched now (GET /metrics exports them as keyshift_notifications_state and counters). */
+  notifications(): WatchedNotificationPath[];
   /** Resolves when every queued webhook message was delivered or given up on. */
   idle(): Promise<void>;
   /** Unsubscribes from the managers and abandons pending webhook deliveries. */
@@ -158,6 +181,7 @@ export function createAlertRules(
   const active = new Map<string, Alert>();
   const failures = new Map<string, number[]>();
   const disposers: Disposer[] = [];
+  const paths = new Map<string, { notifications: WatchedNotifications; counters: (() => NotificationCounters) | undefined }>();
 
   const deliver = (event: AlertEvent): void => {
     const { alert, state } = event;
@@ -285,7 +309,9 @@ export function createAlertRules(
         rotations.on('alert', (e) => fire('rotation-failed', name, e.name, () => `${name}: rotation ${e.rotationId} of ${e.name} failed at stage ${e.stage} (${e.code}); the current version stays in service. ${e.message}`)),
         rotations.on('finished', (e) => resolve('rotation-failed', name, e.name)),
       ]),
-    watchNotifications: (name, notifications) => {
+    watchNotifications: (name, watched) => {
+      const notifications = 'health' in watched ? watched.health : watched;
+      const counters = 'health' in watched ? () => watched.status() : undefined;
       const onState = (state: NotificationState, code?: string): void => {
         if (state === 'healthy') resolve('notifications-quiet', name, 'notifications');
         else if (state === 'quiet' || state === 'down') {
@@ -294,8 +320,24 @@ export function createAlertRules(
         }
       };
       if (notifications.state === 'quiet' || notifications.state === 'down') onState(notifications.state);
-      return watch(() => [notifications.on((c) => onState(c.state, c.error?.code))]);
+      const path = { notifications, counters };
+      paths.set(name, path);
+      const forget = (): void => {
+        if (paths.get(name) === path) paths.delete(name);
+      };
+      return watch(() => [notifications.on((c) => onState(c.state, c.error?.code)), forget]);
     },
+    notifications: () =>
+      [...paths].map(([name, { notifications, counters }]) => {
+        const read = counters?.();
+        return {
+          name,
+          state: notifications.state,
+          ...(read === undefined
+            ? {}
+            : { counters: { messages: read.messages, heartbeatsSent: read.heartbeatsSent, heartbeatsBack: read.heartbeatsBack, errors: read.errors } }),
+        };
+      }),
     on(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);

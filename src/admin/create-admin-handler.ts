@@ -97,9 +97,12 @@ export async function createAdminHandler(options: AdminHandlerOptions): Promise<
   const usage = new UsageMeter(clock);
   const disposers: Disposer[] = managers.map((ks) => ks.on('fetch', (e) => usage.record(e.trigger !== 'startup')));
   let firing: AlertRules['firing'] = () => [];
-  const metrics: AdminMetrics | undefined = options.metrics === false ? undefined : await createAdminMetrics(managers, () => firing());
+  let notifications: AlertRules['notifications'] = () => [];
+  const metrics: AdminMetrics | undefined =
+    options.metrics === false ? undefined : await createAdminMetrics(managers, () => firing(), () => notifications());
   const alerts = createAlertRules(managers, options.alerts, clock, metrics?.countDelivery);
   firing = alerts.firing;
+  notifications = alerts.notifications;
   const ctx: RouteContext = { managers, alerts, usage, metrics, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_ADMIN_MAX_BODY_BYTES, basePath, clock };
 
   const routes = new Map<string, Route>([

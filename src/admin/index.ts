@@ -25,6 +25,10 @@ export {
   type AlertRule,
   type AlertRules,
   createAlertRules,
+  type NotificationCounters,
+  type WatchedNotificationPath,
+  type WatchedNotifications,
+  type WatchedNotificationSource,
   type WatchedPool,
   type WatchedRotations,
 } from './alert-rules.ts';

@@ -1,6 +1,7 @@
 import type { EntryInfo } from '../core/define-secrets.ts';
 import type { Disposer } from '../types.ts';
-import { ALERT_RULES, type Alert } from './alert-rules.ts';
+import type { NotificationState } from '../core/notification-health.ts';
+import { ALERT_RULES, type Alert, type WatchedNotificationPath } from './alert-rules.ts';
 import type { DeliveryOutcome } from './alert-webhook.ts';
 import type { AuditAction } from './audit-log.ts';
 import type { AdminManager } from './types.ts';
@@ -18,15 +19,22 @@ export interface AdminMetrics {
   close(): void;
 }
 
+const NOTIFICATION_STATES: readonly NotificationState[] = ['unknown', 'healthy', 'quiet', 'down'];
+
 const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /**
  * Builds the metrics, importing prom-client (an optional peer) only now. Resolves
  * undefined when prom-client is not installed. Every label value comes from a closed
  * set: declared manager and entry names, categories, source kinds, and fixed enums
- * (outcome, trigger, rule, severity, action, status code). No label ever holds a value.
+ * (outcome, trigger, rule, severity, action, status code, notification state), and the
+ * names given to alerts.watchNotifications. No label ever holds a value.
  */
-export async function createAdminMetrics(managers: readonly AdminManager[], firing: () => Alert[]): Promise<AdminMetrics | undefined> {
+export async function createAdminMetrics(
+  managers: readonly AdminManager[],
+  firing: () => Alert[],
+  notifications: () => WatchedNotificationPath[] = () => [],
+): Promise<AdminMetrics | undefined> {
   let prom: typeof import('prom-client');
   try {
     prom = await import('prom-client');
@@ -149,6 +157,33 @@ export async function createAdminMetrics(managers: readonly AdminManager[], firi
       }
     },
   });
+  new prom.Gauge({
+    name: 'keyshift_notifications_state',
+    help: 'State of each watched notification path (alerts.watchNotifications): 1 for the current state (unknown, healthy, quiet, down), 0 for the others.',
+    labelNames: ['manager', 'state'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const path of notifications()) {
+        for (const state of NOTIFICATION_STATES) this.set({ manager: path.name, state }, Number(path.state === state));
+      }
+    },
+  });
+  const pathCounter = (name: string, help: string, read: (counters: NonNullable<WatchedNotificationPath['counters']>) => number) =>
+    new prom.Counter({
+      name,
+      help,
+      labelNames: ['manager'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const path of notifications()) if (path.counters !== undefined) this.inc({ manager: path.name }, read(path.counters));
+      },
+    });
+  pathCounter('keyshift_notification_messages_total', 'Messages received on a watched pull subscription.', (c) => c.messages);
+  pathCounter('keyshift_notification_heartbeats_sent_total', 'Heartbeats published through the notification topic.', (c) => c.heartbeatsSent);
+  pathCounter('keyshift_notification_heartbeats_back_total', 'Heartbeats that came back through the subscription.', (c) => c.heartbeatsBack);
+  pathCounter('keyshift_notification_errors_total', 'Failures of the notification path (subscription, stream, heartbeat topic).', (c) => c.errors);
 
   const disposers: Disposer[] = [];
   for (const ks of managers) {

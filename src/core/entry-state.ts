@@ -41,7 +41,15 @@ class RareFields {
   lastForcedAt = Number.NEGATIVE_INFINITY;
   readonly recentFailures: number[] = [];
   rollout: RolloutState | undefined;
+  rolledOut: RolledOut | undefined;
   badMarker: string | undefined;
+}
+
+/** The last canary rollout an instance completed (status' `rolledOut`). */
+export interface RolledOut {
+  readonly version: string;
+  /** Served everywhere by a promote (the store's marker, an admin refresh) rather than at the end of its bake. */
+  readonly promoted: boolean;
 }
 
 const NO_FAILURES: readonly number[] = Object.freeze([]);
@@ -115,6 +123,13 @@ export class EntryState {
   }
   set rollout(rollout: RolloutState | undefined) {
     if (rollout !== undefined || this.#rare) this.#more().rollout = rollout;
+  }
+  /** The last canary rollout this instance completed (baked or promoted), if any. */
+  get rolledOut(): RolledOut | undefined {
+    return this.#rare?.rolledOut;
+  }
+  set rolledOut(done: RolledOut | undefined) {
+    if (done !== undefined || this.#rare) this.#more().rolledOut = done;
   }
   /** The last bad rollout marker text reported, so one bad marker warns once. */
   get badMarker(): string | undefined {
@@ -203,6 +218,8 @@ export interface EntryStatus {
   display: string | undefined;
   /** The canary rollout in progress or halted on this instance (entries with an adoption policy). */
   rollout: RolloutStatus | undefined;
+  /** The last canary rollout this instance completed: the version, and whether a promote (not the end of the bake) finished it. */
+  rolledOut: RolledOut | undefined;
 }
 
 /** A canary rollout as status shows it. */

@@ -11,7 +11,7 @@ export {
   type ValueOf,
 } from './define-secrets.ts';
 export { CHANNEL_NAMES, channels } from './diagnostics.ts';
-export type { EntryStatus, RolloutStatus } from './entry-state.ts';
+export type { EntryStatus, RolledOut, RolloutStatus } from './entry-state.ts';
 export type { EventName, FetchOutcome, KeyshiftEvents, Listener, Trigger } from './events.ts';
 export { silentLogger, stderrLogger } from './logger.ts';
 export { type InstanceIdentity, instanceIdentityFromEnv } from './instance-identity.ts';

@@ -570,6 +570,12 @@ export class Manager {
         this.#halt(state, r, 'marker', marker?.reason ?? 'halted in the store');
         return hold();
       }
+      if (r?.version === result.version && r.serving && r.halted === undefined && marker?.state === 'promoted' && marker.version === r.version) {
+        // promoted while this instance already served it: the rollout is over here too
+        r.firstSeenAt = now - policy.bakeMs;
+        state.rolledOut = { version: r.version, promoted: true };
+        this.#armRollout(state, r);
+      }
       return undefined;
     }
     if (r === undefined || r.version !== result.version) {
@@ -613,7 +619,10 @@ export class Manager {
     }
     r.previous = { value: state.value, version: state.version ?? '', order: state.order, servedBy: state.servedBy };
     r.serving = true;
-    if (promoted) r.firstSeenAt = now - policy.bakeMs;
+    if (promoted) {
+      r.firstSeenAt = now - policy.bakeMs;
+      state.rolledOut = { version: r.version, promoted: true };
+    }
     this.#armRollout(state, r);
     return undefined;
   }
@@ -626,7 +635,10 @@ export class Manager {
     if (policy === undefined || this.#closing || r.halted !== undefined) return;
     const delay = nextStepInMs(policy, this.#clock.now() - r.firstSeenAt);
     if (delay === undefined) {
-      if (r.serving && state.rollout === r) state.rollout = undefined; // baked: served everywhere
+      if (r.serving && state.rollout === r) {
+        state.rollout = undefined; // baked: served everywhere
+        if (state.rolledOut?.version !== r.version) state.rolledOut = { version: r.version, promoted: false };
+      }
       return;
     }
     r.timer = this.#clock.setTimeout(() => {

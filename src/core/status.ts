@@ -31,6 +31,7 @@ export function statusOf(state: EntryState, now: number): EntryStatus {
     successRate: total === 0 ? undefined : state.successes / total,
     display,
     rollout: rolloutOf(state, now),
+    rolledOut: state.rolledOut,
   };
 }
 

@@ -13,6 +13,8 @@ export const FLEET_PING_EVENT = 'KEYSHIFT_FLEET_PING';
 export interface FleetReportEntry {
   manager: string;
   name: string;
+  /** The entry's store key, when it differs from its name. */
+  key?: string;
   /** The version served; undefined before the first load. */
   version: string | undefined;
 }
@@ -38,7 +40,9 @@ export function parseFleetReport(data: Buffer | string): FleetReport | undefined
   const r = parsed as Partial<FleetReport>;
   if (typeof r !== 'object' || r === null || !str(r.instance?.instanceId) || typeof r.sentAt !== 'number' || !Array.isArray(r.entries)) return undefined;
   if (!['start', 'change', 'interval', 'ping'].includes(r.reason as string) || r.entries.length > 10_000) return undefined;
-  const entries = r.entries.filter((e): e is FleetReportEntry => str(e?.manager) && str(e?.name) && (e.version === undefined || str(e.version, 128)));
+  const entries = r.entries
+    .filter((e): e is FleetReportEntry => str(e?.manager) && str(e?.name) && (e.version === undefined || str(e.version, 128)))
+    .map((e) => ({ manager: e.manager, name: e.name, ...(str(e.key) ? { key: e.key } : {}), version: e.version }));
   return { instance: r.instance as InstanceIdentity, sentAt: r.sentAt, reason: r.reason as FleetReport['reason'], entries };
 }
 

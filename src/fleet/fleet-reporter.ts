@@ -19,7 +19,7 @@ export const DEFAULT_FLEET_REPORT_INTERVAL_MS = 3 * 60_000;
 /** What a reporter needs of a manager: its name, the versions it serves, its change events. */
 export interface ReportedManager {
   readonly name: string;
-  status(): { entries: ReadonlyArray<{ name: string; version?: string | undefined; kind?: string }> };
+  status(): { entries: ReadonlyArray<{ name: string; key?: string; version?: string | undefined; kind?: string }> };
   on(event: 'change', listener: () => void): Disposer;
 }
 
@@ -67,7 +67,7 @@ export async function startFleetReporter(options: FleetReporterOptions): Promise
       ks
         .status()
         .entries.filter((e) => e.kind !== 'static')
-        .map((e) => ({ manager: ks.name, name: e.name, version: e.version })),
+        .map((e) => ({ manager: ks.name, name: e.name, ...(e.key !== undefined && e.key !== e.name ? { key: e.key } : {}), version: e.version })),
     ),
   });
   const report = async (reason: FleetReport['reason']): Promise<void> => {

@@ -1,4 +1,4 @@
-export { type CollectFleetOptions, collectFleet } from './collect-fleet.ts';
+export { type CollectFleetOptions, collectFleet, type FleetListener, openFleetListener } from './collect-fleet.ts';
 export {
   FLEET_PING_EVENT,
   FLEET_REPORT_EVENT,
@@ -15,5 +15,11 @@ export {
   type ReportedManager,
   startFleetReporter,
 } from './fleet-reporter.ts';
+export {
+  DEFAULT_FLEET_DISCOVERY_MS,
+  type FleetRotationReport,
+  type VerifyFleetRotationOptions,
+  verifyFleetRotation,
+} from './verify-fleet-rotation.ts';
 export { type InstanceIdentity, instanceIdentityFromEnv } from '../core/instance-identity.ts';
 export { resolveInstanceIdentity } from '../gcp/instance-identity.ts';

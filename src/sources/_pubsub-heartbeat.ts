@@ -15,6 +15,8 @@ export interface HeartbeatOptions {
   /** The subscription id the heartbeat is addressed to. */
   subscriptionId: string;
   intervalMs: number;
+  /** A publish not acknowledged within this many (real) ms is a failure; the client's own retries stay inside it. */
+  timeoutMs: number;
   clock: Clock;
   /** A heartbeat could not be published (topic missing, denied): value-free. */
   onFailure(error: KeyshiftError): void;
@@ -30,7 +32,8 @@ export class PubSubHeartbeat {
 
   constructor(options: HeartbeatOptions) {
     this.#options = options;
-    this.#topic = options.client.topic(options.topic, { batching: { maxMessages: 1, maxMilliseconds: 0 } });
+    // bounded: with Pub/Sub unreachable the client would otherwise retry a publish for up to 10 min
+    this.#topic = options.client.topic(options.topic, { batching: { maxMessages: 1, maxMilliseconds: 0 }, gaxOpts: { timeout: options.timeoutMs } });
   }
 
   /** Sends one now, then one every interval until close(). */
@@ -60,7 +63,14 @@ export class PubSubHeartbeat {
         this.failed++;
         if (this.#closed) return;
         const grpcCode = typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : undefined;
-        const why = grpcCode === 5 ? 'the topic does not exist' : grpcCode === 7 ? 'publishing is denied' : 'publishing failed';
+        const why =
+          grpcCode === 5
+            ? 'the topic does not exist'
+            : grpcCode === 7
+              ? 'publishing is denied'
+              : grpcCode === 4 || grpcCode === 14
+                ? `Pub/Sub did not answer within ${this.#options.timeoutMs} ms`
+                : 'publishing failed';
         this.#options.onFailure(
           new KeyshiftError(ErrorCodes.NOTIFICATIONS_UNAVAILABLE, `a heartbeat to ${this.#options.topic} was not sent: ${why}; entries refresh at their own TTLs`, {
             details: { topic: this.#options.topic, ...(grpcCode === undefined ? {} : { grpcCode }) },

@@ -17,7 +17,12 @@
  */
 import type { ClientConfig, Message, PubSub, Subscription } from '@google-cloud/pubsub';
 import { loadOptionalPeer } from '../_optional-peer.ts';
-import { DEFAULT_PUBSUB_CLOSE_TIMEOUT_MS, DEFAULT_PUBSUB_HEARTBEAT_INTERVAL_MS, DEFAULT_PUBSUB_SUBSCRIBE_RETRY_MS } from '../constants.ts';
+import {
+  DEFAULT_PUBSUB_CLOSE_TIMEOUT_MS,
+  DEFAULT_PUBSUB_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_PUBSUB_HEARTBEAT_TIMEOUT_MS,
+  DEFAULT_PUBSUB_SUBSCRIBE_RETRY_MS,
+} from '../constants.ts';
 import { systemClock } from '../core/clock.ts';
 import { NotificationHealth } from '../core/notification-health.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
@@ -43,6 +48,7 @@ export {
   DEFAULT_NOTIFICATION_SAFETY_TTL_MS,
   DEFAULT_PUBSUB_CLOSE_TIMEOUT_MS,
   DEFAULT_PUBSUB_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_PUBSUB_HEARTBEAT_TIMEOUT_MS,
   DEFAULT_PUBSUB_SUBSCRIBE_RETRY_MS,
   DEFAULT_PUSH_DEDUPE_SIZE,
   PUBSUB_FILTER_MAX_BYTES,
@@ -69,8 +75,10 @@ export interface GcpPubSubPullOptions extends NotificationTargetOptions {
   /**
    * A heartbeat through the topic (needs roles/pubsub.publisher on it), to know the path works.
    * Default: on with `instanceSubscription` (its topic, every 60 s); off with `subscription` unless a topic is given.
+   * A publish not acknowledged within `timeoutMs` (default 30 s) is a failure:
+   * onError is told and the health goes down.
    */
-  heartbeat?: false | { topic?: string; intervalMs?: number };
+  heartbeat?: false | { topic?: string; intervalMs?: number; timeoutMs?: number };
   /** The health the heartbeat feeds. Default: a new NotificationHealth on `clock`. */
   health?: NotificationHealth;
   /** Timers of the heartbeat and of creation retries. Default the system clock. */
@@ -204,6 +212,7 @@ export async function gcpPubSubPull(options: GcpPubSubPullOptions): Promise<GcpP
       // the caller's reporter must not break the subscription
     }
   };
+  const hbInterval = hbOptions?.intervalMs ?? DEFAULT_PUBSUB_HEARTBEAT_INTERVAL_MS;
   const heartbeat =
     hbTopic === undefined
       ? undefined
@@ -211,7 +220,8 @@ export async function gcpPubSubPull(options: GcpPubSubPullOptions): Promise<GcpP
           client,
           topic: hbTopic,
           subscriptionId: name.slice(name.lastIndexOf('/') + 1),
-          intervalMs: hbOptions?.intervalMs ?? DEFAULT_PUBSUB_HEARTBEAT_INTERVAL_MS,
+          intervalMs: hbInterval,
+          timeoutMs: hbOptions?.timeoutMs ?? DEFAULT_PUBSUB_HEARTBEAT_TIMEOUT_MS,
           clock,
           onFailure: (error) => {
             report(error);

@@ -6,16 +6,22 @@
  *
  *   const source = gcpSecretManager({ project });
  *   const push = gcpPubSubPushHandler({ source, token: process.env.PUSH_TOKEN });
+ *   // or Pub/Sub's own OIDC token (authenticated push subscription):
+ *   gcpPubSubPushHandler({ source, oidc: { audience: url, serviceAccountEmail } });
  *
  * Status codes: 204 handled (also duplicates, unknown secrets, harmless and unknown
- * event types, so Pub/Sub stops redelivering them); 400 malformed envelope; 401 no credentials; 403 wrong credentials; 405 not POST; 413 too large;
- * 415 not JSON; 500 when the invalidation itself threw (Pub/Sub redelivers).
+ * event types, so Pub/Sub stops redelivering them); 400 malformed envelope; 401 no credentials
+ * or an OIDC token that fails its check; 403 wrong shared token or `verify` refused; 405 not
+ * POST; 413 too large; 415 not JSON; 500 when the invalidation itself threw or the OIDC check
+ * could not run (no google-auth-library, Google's certificates unreachable): Pub/Sub redelivers.
  */
 import { DEFAULT_PUSH_MAX_BODY_BYTES } from '../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import { createPushOidcCheck, type PushOidcOptions } from '../http/push-oidc.ts';
 import { createPushTokenCheck } from '../http/push-token.ts';
 import { classifySecretEvent, createNotificationSink, type NotificationTargetOptions, type SecretEvent } from './_gcp-secret-events.ts';
 
+export type { PushOidcOptions } from '../http/push-oidc.ts';
 export type { InvalidationTarget, SecretEvent } from './_gcp-secret-events.ts';
 
 /** This part's defaults and limits. */
@@ -28,19 +34,39 @@ export {
 export interface GcpPubSubPushOptions extends NotificationTargetOptions {
   /**
    * Shared secret, accepted as the push URL's `?token=` or as `Authorization: Bearer`.
-   * Compared in constant time. At least one of `token` and `verify` is required.
+   * Compared in constant time. At least one of `token`, `oidc` and `verify` is required.
+   * The URL's token ends up in request logs: prefer `oidc`.
    */
   token?: string;
   /**
-   * Custom authentication, for example verifying the Google-signed OIDC token of an
-   * authenticated push subscription. Resolves true to accept. When `token` is also
-   * given, both must pass. Default: none.
+   * The OIDC token of an authenticated push subscription (`--push-auth-service-account`):
+   * audience, Google issuer, the expected service account `email` and `email_verified`,
+   * and (mode `verify`, the default) the signature with google-auth-library, an optional
+   * peer. Mode `cloud-run-verified` checks the claims only, for a Cloud Run service that
+   * requires authentication (Cloud Run verified the token and removed its signature).
+   */
+  oidc?: PushOidcOptions;
+  /**
+   * Custom authentication. Resolves true to accept. Every check given (`token`, `oidc`,
+   * `verify`) must pass. Default: none.
    */
   verify?: (request: Request) => boolean | Promise<boolean>;
+  /** Told why a push was refused (401/403): a reason, and the OIDC token's email when it had one; never a credential. */
+  onRejected?: (rejection: PushRejection) => void;
+  /** Told when the OIDC check could not run (KS_ERR_PEER_MISSING, or Google's certificates unreachable); the push gets a 500. */
+  onError?: (error: KeyshiftError) => void;
   /** Told about a message of an event type keyshift does not know (answered 204, nothing done). Default: ignored. */
   onIgnored?: (event: SecretEvent) => void;
   /** Largest body accepted. Default 64 KiB (DEFAULT_PUSH_MAX_BODY_BYTES); notifications are about 1 KiB. */
   maxBodyBytes?: number;
+}
+
+/** A refused push: the status answered and why (no credential in it). */
+export interface PushRejection {
+  status: 401 | 403;
+  reason: string;
+  /** The OIDC token's `email` claim, when it could be read. */
+  email?: string;
 }
 
 function reply(status: number, error?: string): Response {
@@ -91,25 +117,38 @@ function parseEnvelope(text: string): Envelope | string {
 
 export function gcpPubSubPushHandler(options: GcpPubSubPushOptions): (request: Request) => Promise<Response> {
   const sink = createNotificationSink(options, 'gcpPubSubPushHandler');
-  if (options.token === undefined && options.verify === undefined) {
+  if (options.token === undefined && options.verify === undefined && options.oidc === undefined) {
     throw new KeyshiftError(
       ErrorCodes.INVALID_DECLARATION,
-      'gcpPubSubPushHandler: a push endpoint must be authenticated: give token or verify',
+      'gcpPubSubPushHandler: a push endpoint must be authenticated: give token, oidc or verify',
     );
   }
   if (options.token !== undefined && options.token.length < 16) {
     throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'gcpPubSubPushHandler: token must be at least 16 characters');
   }
   const checkToken = options.token === undefined ? undefined : createPushTokenCheck(options.token);
+  const checkOidc = options.oidc === undefined ? undefined : createPushOidcCheck(options.oidc);
+  const refuse = (rejection: PushRejection): Response => {
+    options.onRejected?.(rejection);
+    return reply(rejection.status, rejection.reason);
+  };
   const maxBody = options.maxBodyBytes ?? DEFAULT_PUSH_MAX_BODY_BYTES;
 
   return async (request) => {
     if (request.method !== 'POST') return new Response(null, { status: 405, headers: { allow: 'POST' } });
     if (checkToken !== undefined) {
       const verdict = checkToken(request);
-      if (!verdict.ok) return reply(verdict.status, verdict.error);
+      if (!verdict.ok) return refuse({ status: verdict.status, reason: verdict.error });
     }
-    if (options.verify !== undefined && !(await options.verify(request))) return reply(403, 'push verification failed');
+    if (checkOidc !== undefined) {
+      const verdict = await checkOidc(request);
+      if (verdict.ok === 'unavailable') {
+        options.onError?.(verdict.error);
+        return reply(500, 'the OIDC check could not run; Pub/Sub will redeliver');
+      }
+      if (!verdict.ok) return refuse({ status: verdict.status, reason: verdict.reason, ...(verdict.email === undefined ? {} : { email: verdict.email }) });
+    }
+    if (options.verify !== undefined && !(await options.verify(request))) return refuse({ status: 403, reason: 'push verification failed' });
     const type = request.headers.get('content-type');
     if (type !== null && !/^application\/json\b/i.test(type)) return reply(415, 'expected application/json');
     const text = await readLimited(request, maxBody);

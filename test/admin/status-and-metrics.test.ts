@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createAdminHandler, entryState } from '../../src/admin/index.ts';
 import type { EntryStatus } from '../../src/index.ts';
-import { createKeyshift, defineSecrets, ErrorCodes, t } from '../../src/index.ts';
+import { NotificationHealth } from '../../src/core/notification-health.ts';
+import { createKeyshift, defineSecrets, ErrorCodes, KeyshiftError, t } from '../../src/index.ts';
 import { memorySource } from '../../src/testing/index.ts';
 import { adminFixture, declaration, TOKEN } from './_fixture.ts';
 
@@ -248,6 +249,56 @@ describe('GET /metrics', () => {
     } finally {
       await one.close();
       await two.close();
+    }
+  });
+
+  it('exports the state of each watched notification path (1 for the current one) and a pull source counters, following its changes', async () => {
+    const f = await adminFixture();
+    const health = new NotificationHealth({ clock: f.clock });
+    const counters = { messages: 0, heartbeatsSent: 0, heartbeatsBack: 0, errors: 0 };
+    const states = (text: string, name: string) =>
+      Object.fromEntries([...text.matchAll(new RegExp(`keyshift_notifications_state\\{manager="${name}",state="(\\w+)"\\} (\\d)`, 'g'))].map((m) => [m[1], Number(m[2])]));
+    try {
+      const before = await (await f.authed('/metrics')).text();
+      assert.doesNotMatch(before, /^keyshift_notifications_state\{/m, 'no series before a path is watched');
+      const stopPull = f.handler.alerts.watchNotifications('PGP_SPLIT2_v1', { health, status: () => ({ ...counters, subscription: 'projects/p/subscriptions/s' }) });
+      assert.deepEqual(states(await (await f.authed('/metrics')).text(), 'PGP_SPLIT2_v1'), { unknown: 1, healthy: 0, quiet: 0, down: 0 });
+
+      counters.heartbeatsSent = 3;
+      counters.heartbeatsBack = 2;
+      counters.messages = 7;
+      health.beat();
+      let text = await (await f.authed('/metrics')).text();
+      assert.deepEqual(states(text, 'PGP_SPLIT2_v1'), { unknown: 0, healthy: 1, quiet: 0, down: 0 });
+      for (const series of [
+        'keyshift_notification_messages_total{manager="PGP_SPLIT2_v1"} 7',
+        'keyshift_notification_heartbeats_sent_total{manager="PGP_SPLIT2_v1"} 3',
+        'keyshift_notification_heartbeats_back_total{manager="PGP_SPLIT2_v1"} 2',
+        'keyshift_notification_errors_total{manager="PGP_SPLIT2_v1"} 0',
+      ]) {
+        assert.ok(text.includes(series), `missing ${series}`);
+      }
+
+      await f.clock.tick(4 * 60_000); // no heartbeat back for 3.5 min: quiet
+      assert.deepEqual(states(await (await f.authed('/metrics')).text(), 'PGP_SPLIT2_v1'), { unknown: 0, healthy: 0, quiet: 1, down: 0 });
+      counters.errors = 1;
+      health.fail(new KeyshiftError(ErrorCodes.NOTIFICATIONS_UNAVAILABLE, 'the subscription failed'));
+      text = await (await f.authed('/metrics')).text();
+      assert.deepEqual(states(text, 'PGP_SPLIT2_v1'), { unknown: 0, healthy: 0, quiet: 0, down: 1 });
+      assert.ok(text.includes('keyshift_notification_errors_total{manager="PGP_SPLIT2_v1"} 1'));
+      assert.ok(text.includes('keyshift_alerts_firing{rule="notifications-quiet",severity="warning"} 1'));
+
+      // a bare health (pull.health) gives the state only; a disposed watch drops its series
+      const stopHealth = f.handler.alerts.watchNotifications('CHANGENOW_API_KEY', new NotificationHealth({ clock: f.clock }));
+      text = await (await f.authed('/metrics')).text();
+      assert.deepEqual(states(text, 'CHANGENOW_API_KEY'), { unknown: 1, healthy: 0, quiet: 0, down: 0 });
+      assert.equal(text.includes('keyshift_notification_messages_total{manager="CHANGENOW_API_KEY"}'), false);
+      stopPull();
+      stopHealth();
+      assert.doesNotMatch(await (await f.authed('/metrics')).text(), /^keyshift_notifications_state\{/m);
+    } finally {
+      health.close();
+      await f.close();
     }
   });
 

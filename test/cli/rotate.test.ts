@@ -92,7 +92,7 @@ describe('CLI: keyshift rotate', () => {
     assert.match(status.stdout, /external-hook:partner rotation [0-9a-f]{16} at stage test, attempt 1, from version 1; last failure at test: KS_ERR_ROTATION_REFUSED/);
     const unsaid = await run(['rotate', 'PARTNER_API_KEY']);
     assert.equal(unsaid.code, 2, 'without --rotator, a hook rotation is not guessed');
-    assert.match(unsaid.stderr, /usage: NAME is rotated by a external-hook:partner rotator: give --rotator \(hook or pg\) with its options again/);
+    assert.match(unsaid.stderr, /usage: NAME is rotated by a external-hook:partner rotator: give --rotator \(hook, pg or keyring\) with its options again/);
     const other = await run(['rotate', 'PARTNER_API_KEY', '--rotator', 'random']);
     assert.equal(other.code, 1, 'another kind of rotator does not take over a rotation under way');
     assert.match(other.stderr, /a external-hook:partner rotation of PARTNER_API_KEY is under way \(stage test\); resume it with the same rotator, or drop it with keyshift rotate PARTNER_API_KEY --abandon/);
@@ -137,9 +137,28 @@ describe('CLI: keyshift rotate', () => {
     assert.match(missing.stderr, /KS_ERR_SOURCE_NOT_FOUND: no local store/);
     const rotator = await run(['rotate', 'WEBHOOK_SECRET', '--rotator', 'magic']);
     assert.equal(rotator.code, 2);
-    assert.match(rotator.stderr, /--rotator must be random, hook or pg/);
+    assert.match(rotator.stderr, /--rotator must be random, hook, pg or keyring/);
     const noName = await run(['rotate']);
     assert.equal(noName.code, 2);
+  });
+
+  it('--rotator keyring: refuses missing or bad --overlap, --instances without a token, a bad --min-delay (exit 2), echoing no option value', async () => {
+    const keyring = (...extra: string[]) => run(['rotate', 'WEBHOOK_SECRET', '--rotator', 'keyring', ...extra]);
+    const cases: Array<[string[], RegExp]> = [
+      [[], /an HMAC keyset rotation needs --overlap DURATION/],
+      [['--overlap', 'fake-overlap-7'], /--overlap must be a duration/],
+      [['--overlap', '24h'], /an HMAC keyset rotation needs --instances URL1,URL2 .* or --min-delay DURATION/],
+      [['--overlap', '24h', '--instances', 'http://127.0.0.1:9/'], /--instances needs the admin token/],
+      [['--overlap', '24h', '--min-delay', 'fake-delay-7', '--token', 'fake-admin-token-7'], /--min-delay must be a duration/],
+    ];
+    const before = await values('WEBHOOK_SECRET');
+    for (const [extra, message] of cases) {
+      const result = await keyring(...extra);
+      assert.equal(result.code, 2, `${extra.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+      noValueIn(result, ['fake-overlap-7', 'fake-delay-7', 'fake-admin-token-7']);
+    }
+    assert.deepEqual(await values('WEBHOOK_SECRET'), before, 'nothing written');
   });
 
   it('as a real process (bin/keyshift.mjs): a rotation exits 0, a bad name exits 2 with one clear line', async () => {

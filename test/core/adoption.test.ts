@@ -111,6 +111,7 @@ describe('adoption: a fleet of managers on one store (fake clock)', () => {
     await settle(BAKE / 2);
     assert.equal(serving('key-new'), N);
     assert.ok(managers.every((ks) => ks.status().entries[0]?.rollout === undefined), 'baked: no rollout left');
+    for (const ks of managers) assert.deepEqual(ks.status().entries[0]?.rolledOut, { version, promoted: false }, 'status keeps the completed rollout');
     await Promise.all(managers.map((ks) => ks.close()));
   });
 
@@ -184,9 +185,14 @@ describe('adoption: a fleet of managers on one store (fake clock)', () => {
     source.setRolloutMarker('CN_API_KEY', undefined);
     await settle(300);
     assert.equal(serving('key-new'), slotted(version, 0.2), 'resumed: the bake starts again');
+    assert.ok(managers.every((ks) => ks.status().entries[0]?.rolledOut === undefined), 'nothing completed yet');
     source.setRolloutMarker('CN_API_KEY', formatRolloutMarker({ version, state: 'promoted' }));
     await settle(300);
     assert.equal(serving('key-new'), N);
+    for (const ks of managers) {
+      assert.equal(ks.status().entries[0]?.rollout, undefined);
+      assert.deepEqual(ks.status().entries[0]?.rolledOut, { version, promoted: true });
+    }
     await Promise.all(managers.map((ks) => ks.close()));
   });
 

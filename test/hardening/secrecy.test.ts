@@ -18,7 +18,8 @@ import pino from 'pino';
 import { z } from 'zod';
 import { createAdminHandler } from '../../src/admin/index.ts';
 import { generateMasterKey } from '../../src/local-store/index.ts';
-import { createKeyshift, defineSecrets, ErrorCodes, t } from '../../src/index.ts';
+import { NotificationHealth } from '../../src/core/notification-health.ts';
+import { createKeyshift, defineSecrets, ErrorCodes, KeyshiftError, t } from '../../src/index.ts';
 import { createHmacKeyring, createKeyset, serializeKeyset } from '../../src/rotation/keyring/hmac-keyring.ts';
 import { createRotatingPool } from '../../src/rotation/pg/pg-pool.ts';
 import { createFakeClock, flush, memorySource } from '../../src/testing/index.ts';
@@ -273,10 +274,19 @@ describe('Plan 29: metrics and status', () => {
     );
     await ks.ready();
     const handler = await createAdminHandler({ managers: ks, token: 'metrics-admin-token-0123456789abcdef', clock, auditLog: () => {}, alerts: { logger: false } });
+    // a notification path, its state changing with the faults (labels: the watched name and the four states)
+    const health = new NotificationHealth({ clock });
+    const pullCounters = { messages: 0, heartbeatsSent: 0, heartbeatsBack: 0, errors: 0 };
+    handler.alerts.watchNotifications('svc', { health, status: () => pullCounters });
     const auth = { authorization: 'Bearer metrics-admin-token-0123456789abcdef' };
     const scrape = async (path: string) => (await handler(new Request(`http://admin.test${path}`, { headers: auth }), { clientAddress: '10.0.0.1' })).text();
     const series = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
     const cycle = async (round: number) => {
+      pullCounters.messages++;
+      if (round % 3 === 2) {
+        pullCounters.errors++;
+        health.fail(new KeyshiftError(ErrorCodes.NOTIFICATIONS_UNAVAILABLE, `subscription failed in round ${round}`));
+      } else health.beat();
       source.set('LIMIT', `bad-${round}`); // test 19: a rejection
       await clock.tick(1_100);
       await ks.refresh('LIMIT');
@@ -299,7 +309,8 @@ describe('Plan 29: metrics and status', () => {
       const text = await scrape('/metrics');
       const later = series(text);
       assert.equal(later.length, first.length, 'the series count grew with load');
-      const allowed = new Set(['svc', 'API_KEY', 'LIMIT', 'UPSTREAM_URL', 'api-key', 'app-config', 'service-url', 'memory', 'changed', 'unchanged', 'rejected', 'not-found', 'error', 'startup', 'ttl', 'retry', 'push', 'admin', 'manual', 'recheck', 'warning', 'critical', 'slow-fetch', 'failing', 'stale-exceeded', 'status', 'metrics', 'refresh', '200', '404', ...Object.values(ErrorCodes)]);
+      assert.equal(later.filter((l) => l.startsWith('keyshift_notifications_state{manager="svc"')).length, 4, 'one series per state');
+      const allowed = new Set(['svc', 'API_KEY', 'LIMIT', 'UPSTREAM_URL', 'api-key', 'app-config', 'service-url', 'memory', 'changed', 'unchanged', 'rejected', 'not-found', 'error', 'startup', 'ttl', 'retry', 'push', 'admin', 'manual', 'recheck', 'warning', 'critical', 'slow-fetch', 'failing', 'stale-exceeded', 'status', 'metrics', 'refresh', '200', '404', 'notifications-quiet', 'unknown', 'healthy', 'quiet', 'down', ...Object.values(ErrorCodes)]);
       for (const m of text.matchAll(/(\w+)="([^"]*)"/g)) {
         if (m[1] !== 'le') assert.ok(allowed.has(m[2] as string), `label ${m[1]}="${m[2]}" is not from a declared set`);
       }
@@ -316,6 +327,7 @@ describe('Plan 29: metrics and status', () => {
       assert.equal(url?.display, 'https://upstream.example.test:8443');
       assert.equal(text.includes('svc:'), false);
     } finally {
+      health.close();
       await handler.close();
       await ks.close();
     }

@@ -1,6 +1,8 @@
 // One instance of a fleet for pubsub-fleet.test.ts: the official Secret Manager client
 // against keyshift's emulator, a per-instance pull subscription on Google's Pub/Sub
 // emulator. Prints JSON lines (ready, healthy, change); `close` on stdin closes it.
+// DEAF=1: its pull source hears pings and heartbeats but invalidates nothing, so it
+// serves a new version only at its TTL (an instance that lags).
 import { createInterface } from 'node:readline';
 import { credentials } from '@grpc/grpc-js';
 import { instanceIdentityFromEnv } from '../../src/core/instance-identity.ts';
@@ -21,7 +23,7 @@ const pull = await gcpPubSubPull({
   instanceSubscription: { topic: TOPIC, filterSecrets: [`projects/${PROJECT}/secrets/${SECRET}`] },
   clientConfig: { projectId: PROJECT },
   heartbeat: { intervalMs: 1_000 },
-  source,
+  ...(process.env.DEAF === '1' ? { onInvalidate: () => {} } : { source }),
   onError: (e) => say({ error: e.code, message: e.message }),
 });
 const instance = instanceIdentityFromEnv({ service: 'fleet-test', revision: 'fleet-test-00001' });

@@ -31,7 +31,12 @@ const BAD_VALUES: Partial<Record<Name, string[]>> = {
   CORS_ORIGIN: ['https://www.pgp.example/path', '*'],
   FROM_EMAIL: ['not-an-email'],
   CLOUD_TASKS_LOCATION: ['US Central'],
-  JWT_SECRET_KEY: ['too-short-for-hs256'],
+  // A keyset only: a plain string (what the services used before keyring-migrate), or a keyset whose key is under 32 bytes.
+  JWT_SECRET_KEY: [
+    'fake-plain-jwt-secret-key-0123456789-abcdef',
+    `{"format":"keyshift.hmac-keyset.v1","keys":[{"kid":"k9","state":"primary","material":"${Buffer.alloc(16, 7).toString('base64')}","addedAt":"2026-01-01T00:00:00.000Z"}]}`,
+  ],
+  SIGNUP_SECRET_KEY: ['too-short-for-hs256'],
 };
 
 function setup() {

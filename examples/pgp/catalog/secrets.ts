@@ -3,18 +3,22 @@
  * by name (`defineSecrets({ TP_FLAT_FEE, PGP_SPLIT2_URL })`), so a secret shared by ten
  * services has one name, one type and one category everywhere.
  *
- * Kinds follow the platform's table: signing keys, the wallet private key and the
- * database password are static here; everything else is dynamic unless a service says
+ * Kinds follow the platform's table: SUCCESS_URL_SIGNING_KEY, TPS_HOSTPAY_SIGNING_KEY, the
+ * wallet private key and the database password are static here (the two signing keys are
+ * keyring keysets, rotated over restarts); JWT_SECRET_KEY and SIGNUP_SECRET_KEY are
+ * dynamic keyring keysets; everything else is dynamic unless a service says
  * otherwise (the database credentials of NOTIFICATIONS and BROADCAST, see
  * static-database-credentials.ts). This module exports entries and nothing else, so
  * all-secrets.ts can declare the whole catalog with one spread.
  */
 import { type EntryDeclaration, t } from 'keyshift';
+import { hmacKeysetSchema } from 'keyshift/rotation/keyring';
 
 const queueName = () => t.string({ pattern: /^[A-Za-z0-9-]{1,100}$/ });
 const gcpRegion = () => t.string({ pattern: /^[a-z]+-[a-z]+\d$/ });
 const apiKey = () => t.string({ minLength: 8, header: true });
-const hmacKey = () => t.string({ minLength: 32 });
+/** A signing key held as an HMAC keyset (JSON, see keyshift/rotation/keyring): refused unless it parses as one. */
+const keyset = () => t.string({ minLength: 32 });
 const email = () => t.string({ pattern: /^[^@\s]+@[^@\s]+\.[^@\s]+$/ });
 const dbField = () => t.string({ minLength: 1, header: true });
 
@@ -67,37 +71,53 @@ export const TELEGRAM_BOT_API_TOKEN = {
 } as const satisfies EntryDeclaration<string>;
 export const SENDGRID_API_KEY = { type: apiKey(), category: 'api-key' } as const satisfies EntryDeclaration<string>;
 
-// Private and signing keys: NEVER hot-reloaded. A new wallet key is a new wallet; a new
-// HMAC key breaks in-flight tokens (it rotates through the keyring, with an overlap).
+// Private and signing keys. A new wallet key is a new wallet: static, never rotated by
+// keyshift. A signing key is never swapped with get() (a new HMAC key would break every
+// token in flight): each one is an HMAC keyset read through the keyring (rotation:
+// 'keyring', the one rotation the policy's signing-key-static rule allows), so a rotation
+// adds a key, promotes it, and the former primary keeps verifying through the overlap.
+// A store still holding the plain string is converted once with
+// `keyshift keyring-migrate NAME` (the plain value becomes the primary key k0, so every
+// token signed before the migration still verifies).
 export const HOST_WALLET_PRIVATE_KEY = {
   type: t.string({ pattern: /^(?:0x)?[0-9a-fA-F]{64}$/ }),
   category: 'private-key',
   static: true,
   description: 'the host wallet that sends ETH (PGP_HOSTPAY3_v1)',
 } as const satisfies EntryDeclaration<string>;
+// The security-critical services read these two once at ready() (static, as the platform
+// table has them); they rotate through the keyring's stages over restarts: add a key
+// verify-only, restart the holders, promote it, restart them again, retire the old key
+// after the overlap (docs/runbook.md).
 export const SUCCESS_URL_SIGNING_KEY = {
-  type: hmacKey(),
+  type: keyset(),
+  validate: hmacKeysetSchema,
   category: 'signing-key',
   static: true,
-  description: 'HMAC key of the signed success URLs and inter-service tokens',
+  rotation: 'keyring',
+  description: 'HMAC keyset of the signed success URLs and inter-service tokens (static; rotated through the keyring over restarts)',
 } as const satisfies EntryDeclaration<string>;
 export const TPS_HOSTPAY_SIGNING_KEY = {
-  type: hmacKey(),
+  type: keyset(),
+  validate: hmacKeysetSchema,
   category: 'signing-key',
   static: true,
-  description: 'HMAC key of the HOSTPAY trigger tokens',
+  rotation: 'keyring',
+  description: 'HMAC keyset of the HOSTPAY trigger tokens (static; rotated through the keyring over restarts)',
 } as const satisfies EntryDeclaration<string>;
 export const JWT_SECRET_KEY = {
-  type: hmacKey(),
+  type: keyset(),
+  validate: hmacKeysetSchema,
   category: 'signing-key',
   rotation: 'keyring',
-  description: 'HS256 key of the web sessions: hot-reloaded only through the HMAC keyring (old key verifies during the overlap)',
+  description: 'HMAC keyset of the web sessions: hot-reloaded only through the HMAC keyring (the old key verifies during the overlap)',
 } as const satisfies EntryDeclaration<string>;
 export const SIGNUP_SECRET_KEY = {
-  type: hmacKey(),
+  type: keyset(),
+  validate: hmacKeysetSchema,
   category: 'signing-key',
   rotation: 'keyring',
-  description: 'HMAC key of sign-up confirmation tokens: hot-reloaded only through the HMAC keyring',
+  description: 'HMAC keyset of the sign-up confirmation tokens: hot-reloaded only through the HMAC keyring',
 } as const satisfies EntryDeclaration<string>;
 
 // Database credentials: a change needs a connection-pool restart.

@@ -4,10 +4,11 @@ import Big from 'big.js';
 import type { Keyshift } from 'keyshift';
 import type { secrets } from '../catalog/pgp-accumulator.ts';
 import { amountOf, handle, readJson, sendJson } from './_http.ts';
-import { sign } from './_signing.ts';
+import { successUrlRing } from './_signing.ts';
 
 /** POST /accumulate {amountUsd}: the routing decision, signed for the next hop. */
 export function accumulatorListener(ks: Keyshift<typeof secrets>): RequestListener {
+  const ring = successUrlRing(ks);
   return handle(async (req, res) => {
     if (req.method !== 'POST' || req.url !== '/accumulate') return sendJson(res, 404, { error: 'not found' });
     const amount = amountOf(await readJson(req), 'amountUsd');
@@ -20,6 +21,6 @@ export function accumulatorListener(ks: Keyshift<typeof secrets>): RequestListen
       swap: { queue: ks.get('PGP_SPLIT3_SWAP_QUEUE'), url: ks.get('PGP_SPLIT3_URL') },
       payout: { queue: ks.get('PGP_HOSTPAY_TRIGGER_QUEUE'), url: ks.get('PGP_HOSTPAY1_URL') },
     });
-    sendJson(res, 200, { payload, signature: sign(ks.static.SUCCESS_URL_SIGNING_KEY, payload) });
+    sendJson(res, 200, { payload, signature: ring().sign(payload) });
   });
 }

@@ -5,11 +5,14 @@
  * without a value here is a type error.
  */
 import { randomBytes } from 'node:crypto';
+import { createKeyset, serializeKeyset } from 'keyshift/rotation/keyring';
 import type * as Catalog from '../catalog/secrets.ts';
 
 export type CatalogSecretName = keyof typeof Catalog;
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+/** A signing key as the catalog holds it: an HMAC keyset with one random primary key. */
+const keyset = () => serializeKeyset(createKeyset({ now: Date.now() }));
 const url = (name: string) => `https://${name.toLowerCase().replaceAll('_', '-')}-demo.a.run.app/`;
 const queue = (name: string) => `${name.toLowerCase().replaceAll('_', '-')}-demo`;
 
@@ -41,10 +44,10 @@ export function dummyValues(): Record<CatalogSecretName, string> {
     SENDGRID_API_KEY: `SG.demo.${hex(16)}`,
 
     HOST_WALLET_PRIVATE_KEY: `0x${hex(32)}`,
-    SUCCESS_URL_SIGNING_KEY: hex(32),
-    TPS_HOSTPAY_SIGNING_KEY: hex(32),
-    JWT_SECRET_KEY: hex(32),
-    SIGNUP_SECRET_KEY: hex(32),
+    SUCCESS_URL_SIGNING_KEY: keyset(),
+    TPS_HOSTPAY_SIGNING_KEY: keyset(),
+    JWT_SECRET_KEY: keyset(),
+    SIGNUP_SECRET_KEY: keyset(),
 
     CLOUD_SQL_CONNECTION_NAME: 'pgp-demo:us-central1:pgp-demo-db',
     DATABASE_HOST_SECRET: 'db.pgp-demo.internal',

@@ -3,6 +3,9 @@
  * on keyshift under load, the ChangeNow stand-in, the admin dashboard, and a rotation of
  * CHANGENOW_API_KEY every few seconds, by keyshift's rotation runner and the ChangeNow
  * hook (changenow-hook.ts), that reaches the services by push, with zero failed requests.
+ * Beside it, once, the canary (run-canary.ts): a good key rolls out in slices over a fleet
+ * of HOSTPAY2 instances, and a bad one is halted by the first slice; its failed requests
+ * are counted apart.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +17,7 @@ import { createRotationRunner } from 'keyshift/rotation';
 import { type ChangeNowServerStats, startChangeNowServer } from '../stand-ins/changenow-server.ts';
 import { startAdminServer } from './admin-server.ts';
 import { changeNowHook } from './changenow-hook.ts';
+import { type CanarySummary, runCanary } from './run-canary.ts';
 import { ENTRY, rotateChangeNowKey } from './key-rotator.ts';
 import { type LiveLineStream, liveLine } from './live-line.ts';
 import { type LoadStats, startLoad } from './load-generator.ts';
@@ -35,6 +39,10 @@ export interface DemoOptions {
   storeDir?: string;
   /** Port of the admin server. Default 0 (any free port). */
   adminPort?: number;
+  /** Run the canary part (run-canary.ts) once, beside the rotations. Default true. */
+  canary?: boolean;
+  /** The canary's bake time. Default 6,000 ms. */
+  canaryBakeMs?: number;
   /** Where the demo writes. Default process.stdout. */
   out?: LiveLineStream;
   /** Aborting it stops the demo cleanly (Ctrl-C). */
@@ -49,7 +57,9 @@ export interface DemoSummary {
   /** Per rotation: ms until every CHANGENOW_API_KEY holder served the new version (undefined: never did). */
   propagationMs: (number | undefined)[];
   standIn: ChangeNowServerStats;
-  /** No failed request, and every rotation reached every holder. */
+  /** The canary part; undefined when it was off. Its failed requests are not in `failed`. */
+  canary: CanarySummary | undefined;
+  /** No failed request, every rotation reached every holder, and a canary that finished passed. */
   passed: boolean;
 }
 
@@ -75,6 +85,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const propagation: (number | undefined)[] = [];
   let stats: Readonly<LoadStats> = { ok: 0, failed: 0, inFlight: 0, lastFailure: undefined };
   let standInStats: ChangeNowServerStats = { current: 0, previous: 0, refused: 0 };
+  let canary: Promise<CanarySummary | undefined> = Promise.resolve(undefined);
+  let canarySummary: CanarySummary | undefined;
   try {
     const store: LocalStore = await openLocalStore({ dir });
     cleanups.push(() => store.close());
@@ -127,6 +139,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     const ticker = setInterval(() => line.update(status()), 250);
     cleanups.push(async () => clearInterval(ticker));
 
+    if (options.canary ?? true) {
+      const run = runCanary({ store, log: (text) => line.log(text), logger, signal, ...(options.canaryBakeMs === undefined ? {} : { bakeMs: options.canaryBakeMs }) });
+      canary = run.catch((error: unknown) => {
+        line.log(`  canary     stopped by an error: ${error instanceof Error ? error.message : 'unknown'}`);
+        return undefined;
+      });
+      cleanups.push(() => canary); // before the store closes
+    }
+
     const rotator = changeNowHook(standIn);
     while (propagation.length < rotations && !signal.aborted) {
       await sleep(intervalMs, undefined, { signal }).catch(() => undefined);
@@ -141,6 +162,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     }
     // Keep the load on past the grace period: a service still on an old key would now fail.
     if (once && !signal.aborted) await sleep(graceMs + 500, undefined, { signal }).catch(() => undefined);
+    canarySummary = await canary;
     line.update(status());
     line.done();
   } finally {
@@ -154,7 +176,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     rotations: propagation.length,
     propagationMs: propagation,
     standIn: { ...standInStats },
-    passed: stats.failed === 0 && propagation.every((ms) => ms !== undefined),
+    canary: canarySummary,
+    passed: stats.failed === 0 && propagation.every((ms) => ms !== undefined) && (canarySummary?.finished !== true || canarySummary.passed),
   };
   return summary;
 }
@@ -171,7 +194,23 @@ export function formatSummary(summary: DemoSummary): string {
     `  requests     ${fmt(summary.requests)}, ${fmt(summary.failed)} failed${summary.lastFailure ? ` (last: ${summary.lastFailure})` : ''}`,
     `  propagation  ${reached.length === 0 ? '-' : `p50 ${Math.round(p50 ?? 0)} ms, max ${Math.round(max ?? 0)} ms`} to every holder, by push (no restart)${reached.length < summary.rotations ? `; ${summary.rotations - reached.length} never arrived` : ''}`,
     `  ChangeNow    ${fmt(current)} calls on the current key, ${fmt(previous)} on the previous one in its grace period, ${fmt(refused)} refused`,
-    `  result       ${summary.passed ? 'PASS: zero failed requests across every rotation' : 'FAIL'}`,
+    ...canaryLines(summary.canary),
+    `  result       ${summary.passed ? `PASS: zero failed requests across every rotation${summary.canary?.finished ? '; the canary rolled the good key out and halted the bad one within its limit' : ''}` : 'FAIL'}`,
     '',
   ].join('\n');
+}
+
+/** The canary's part of the summary: its failed requests are its own count, never folded into the platform's. */
+function canaryLines(canary: CanarySummary | undefined): string[] {
+  if (canary === undefined) return [];
+  if (!canary.finished) return ['  canary       stopped before it finished'];
+  const { good, bad } = canary;
+  const path = good.progress.map((p) => p.instances).join(' -> ');
+  const pctOf = (n: number) => `${Math.round((n / canary.instances) * 100)} %`;
+  return [
+    `  canary       ${canary.entry} on ${canary.instances} HOSTPAY2 instances, slices ${[...canary.steps, 1].map((f) => `${Math.round(f * 100)} %`).join(' -> ')} over ${canary.bakeMs / 1_000} s`,
+    `    good key   version ${good.version}: ${good.completeMs === undefined ? `NOT rolled out (${path || 0} of ${canary.instances})` : `rolled out, ${path} instances, complete in ${(good.completeMs / 1_000).toFixed(1)} s`}, ${fmt(good.failed)} failed`,
+    `    bad key    version ${bad.version}: served by ${bad.servedBy}/${canary.instances} (${pctOf(bad.servedBy)}; first slice ${bad.firstSlice}${bad.servedBy > bad.firstSlice ? `, ${bad.servedBy - bad.firstSlice} more took it at their next step before the marker reached them` : ''}), ${bad.failuresCounted} failures counted, ${bad.markedHalted ? 'halted (marker in the store)' : 'NOT halted in the store'}${bad.haltedAtMs === undefined ? '' : ` ${(bad.haltedAtMs / 1_000).toFixed(1)} s after the put`}, ${bad.steppedBack} stepped back, ${bad.onGoodAfterBake}/${canary.instances} on version ${good.version} after the bake`,
+    `    requests   ${fmt(canary.requests)} to the canary fleet, ${fmt(canary.failed)} failed: the bad key's price, limit ${canary.maxFailures} failures x ${bad.servedBy} instances = ${bad.limit}${bad.failed <= bad.limit ? ' (within it)' : ' (OVER IT)'}; not in the count above`,
+  ];
 }

@@ -7,10 +7,11 @@ import Big from 'big.js';
 import type { Keyshift } from 'keyshift';
 import type { secrets } from '../catalog/pgp-split1.ts';
 import { amountOf, handle, readJson, sendJson } from './_http.ts';
-import { verify } from './_signing.ts';
+import { successUrlRing, verifySigned } from './_signing.ts';
 
 /** POST /payment {amountUsd}: fee, net amount, SPLIT2's signed estimate, and the queues the next steps go to. */
 export function split1Listener(ks: Keyshift<typeof secrets>): RequestListener {
+  const ring = successUrlRing(ks);
   return handle(async (req, res) => {
     if (req.method !== 'POST' || req.url !== '/payment') return sendJson(res, 404, { error: 'not found' });
     const amount = amountOf(await readJson(req), 'amountUsd');
@@ -27,7 +28,7 @@ export function split1Listener(ks: Keyshift<typeof secrets>): RequestListener {
     if (!response.ok || typeof body.payload !== 'string' || typeof body.signature !== 'string') {
       return sendJson(res, 502, { error: `PGP_SPLIT2_v1 answered ${response.status}` });
     }
-    if (!verify(ks.static.SUCCESS_URL_SIGNING_KEY, body.payload, body.signature)) {
+    if (!(await verifySigned(ring(), body.payload, body.signature))) {
       return sendJson(res, 502, { error: 'PGP_SPLIT2_v1 sent a bad signature' });
     }
     const estimate = JSON.parse(body.payload) as { toAmount: string };

@@ -7,10 +7,11 @@ import type { Keyshift } from 'keyshift';
 import type { secrets } from '../catalog/pgp-split2.ts';
 import type { ChangeNowClient } from '../clients/changenow-client.ts';
 import { amountOf, handle, readJson, sendJson } from './_http.ts';
-import { sign } from './_signing.ts';
+import { successUrlRing } from './_signing.ts';
 
 /** POST /estimate {amountUsd}: asks ChangeNow, answers with a payload signed for SPLIT1. */
 export function split2Listener(ks: Keyshift<typeof secrets>, changeNow: ChangeNowClient): RequestListener {
+  const ring = successUrlRing(ks);
   return handle(async (req, res) => {
     if (req.method !== 'POST' || req.url !== '/estimate') return sendJson(res, 404, { error: 'not found' });
     const amount = amountOf(await readJson(req), 'amountUsd');
@@ -22,6 +23,6 @@ export function split2Listener(ks: Keyshift<typeof secrets>, changeNow: ChangeNo
       replyQueue: ks.get('PGP_SPLIT2_RESPONSE_QUEUE'),
       replyTo: ks.get('PGP_SPLIT1_URL'),
     });
-    sendJson(res, 200, { payload, signature: sign(ks.static.SUCCESS_URL_SIGNING_KEY, payload) });
+    sendJson(res, 200, { payload, signature: ring().sign(payload) });
   });
 }

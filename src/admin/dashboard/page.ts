@@ -63,6 +63,7 @@ export function dashboardHtml(basePath: string): string {
       <div class="card stale"><div class="label">Stale</div><div class="value" id="count-stale">–</div></div>
       <div class="card failing"><div class="label">Failing</div><div class="value" id="count-failing">–</div></div>
       <div class="card rejected"><div class="label">Rejected</div><div class="value" id="count-rejected">–</div></div>
+      <div class="card halted"><div class="label">Rollouts halted</div><div class="value" id="count-halted">–</div></div>
       <div class="card firing"><div class="label">Alerts firing</div><div class="value" id="count-alerts">–</div></div>
     </section>
     <section class="alerts" id="alerts" aria-label="alerts" hidden></section>

@@ -102,7 +102,7 @@ export const DASHBOARD_JS = `
     $('live').classList.remove('down');
     $('live-text').textContent = 'live · updated ' + new Date(status.time).toLocaleTimeString();
     $('managers').textContent = status.managers.map(function (m) { return m.name; }).join(' · ');
-    var counts = { total: 0, ok: 0, stale: 0, failing: 0, rejected: 0 };
+    var counts = { total: 0, ok: 0, stale: 0, failing: 0, rejected: 0, halted: 0 };
     var seen = new Set();
     status.managers.forEach(function (m) {
       var section = managerSection(m);
@@ -113,6 +113,7 @@ export const DASHBOARD_JS = `
         else if (entry.state === 'stale') counts.stale++;
         else if (entry.state === 'failing' || entry.state === 'fail-closed') counts.failing++;
         else if (entry.state === 'rejected') counts.rejected++;
+        if (entry.rollout && entry.rollout.halted) counts.halted++;
         var key = m.name + '/' + entry.name;
         seen.add(key);
         updateRow(section.tbody, key, m.name, entry);
@@ -124,6 +125,7 @@ export const DASHBOARD_JS = `
     $('count-stale').textContent = counts.stale;
     $('count-failing').textContent = counts.failing;
     $('count-rejected').textContent = counts.rejected;
+    $('count-halted').textContent = counts.halted;
     $('count-alerts').textContent = status.alerts.length;
     renderAlerts(status.alerts);
     renderUsage(status.usage);
@@ -147,7 +149,7 @@ export const DASHBOARD_JS = `
     var table = el('table');
     var thead = el('thead');
     var hr = el('tr');
-    ['State', 'Entry', 'Version', 'Age', 'Latency p50 / p99', 'Success', 'Last error', ''].forEach(function (h) { hr.appendChild(el('th', null, h)); });
+    ['State', 'Entry', 'Version', 'Rollout', 'Age', 'Latency p50 / p99', 'Success', 'Last error', ''].forEach(function (h) { hr.appendChild(el('th', null, h)); });
     thead.appendChild(hr);
     table.appendChild(thead);
     var tbody = el('tbody');
@@ -167,7 +169,7 @@ export const DASHBOARD_JS = `
       tr.setAttribute('data-entry', e.name);
       tr.setAttribute('data-manager', manager);
       var cells = {};
-      ['state', 'entry', 'version', 'age num', 'latency num', 'success', 'error', 'action'].forEach(function (cls) {
+      ['state', 'entry', 'version', 'rollout', 'age num', 'latency num', 'success', 'error', 'action'].forEach(function (cls) {
         var td = el('td', cls);
         tr.appendChild(td);
         cells[cls.split(' ')[0]] = td;
@@ -193,6 +195,7 @@ export const DASHBOARD_JS = `
     row.tr.classList.add(row.stateClass);
     c.entry.lastChild.textContent = [e.category, e.type, e.kind, e.source, e.display].filter(Boolean).join(' · ');
     c.version.textContent = e.version === undefined ? '—' : e.version;
+    renderRollout(row, e);
     c.age.firstChild.textContent = fmtMs(e.ageMs);
     c.age.lastChild.textContent = e.ttlMs ? 'ttl ' + fmtMs(e.ttlMs) : 'read once';
     c.latency.textContent = fmtLatency(e.latencyMs.p50) + ' / ' + fmtLatency(e.latencyMs.p99) + ' ms';
@@ -222,6 +225,41 @@ export const DASHBOARD_JS = `
       row.tr.classList.add('flash');
     }
     row.version = e.version;
+  }
+
+  // The canary rollout of an entry with an adoption policy (status entries[].rollout, or
+  // rolledOut once it is over): versions, fractions and counts only, never a value.
+  function renderRollout(row, e) {
+    var td = row.cells.rollout;
+    var r = e.rollout;
+    var done = e.rolledOut;
+    var state = r ? (r.halted ? 'halted' : 'rolling-out') : done ? (done.promoted ? 'promoted' : 'rolled-out') : 'none';
+    td.setAttribute('data-rollout', state);
+    row.tr.classList.toggle('rollout-halted', state === 'halted');
+    td.textContent = '';
+    if (state === 'none') { td.textContent = '—'; return; }
+    if (!r) {
+      td.appendChild(el('span', 'pill rollout ' + state, state === 'promoted' ? 'promoted' : 'rolled out'));
+      td.appendChild(el('div', 'sub', 'version ' + done.version + (done.promoted ? ': served everywhere now (promote)' : ': served everywhere after its bake')));
+      return;
+    }
+    var head = el('div', 'rollout-head');
+    head.appendChild(el('span', 'pill rollout ' + state, r.halted ? 'halted' : 'rolling out'));
+    head.appendChild(el('span', 'mono', ' v' + r.version));
+    td.appendChild(head);
+    var pct = Math.round(r.fraction * 100);
+    var line = el('div', 'sub');
+    if (r.halted) {
+      line.textContent = 'by ' + (r.haltedBy || 'marker') + ' · ' + r.failures + ' / ' + r.maxFailures + ' failures · ' + (e.version === r.version ? 'still served here' : 'back on v' + (e.version === undefined ? '—' : e.version));
+    } else {
+      var bar = el('span', 'bar slice');
+      var fill = el('i');
+      fill.style.width = pct + '%';
+      bar.appendChild(fill);
+      line.appendChild(bar);
+      line.appendChild(document.createTextNode(' ' + pct + ' % of the fleet · ' + (r.serving ? 'serving' : 'waiting') + ' · ' + r.failures + ' / ' + r.maxFailures + ' failures · ' + fmtMs(r.elapsedMs) + ' of ' + fmtMs(r.bakeMs)));
+    }
+    td.appendChild(line);
   }
 
   function renderAlerts(alerts) {

@@ -39,7 +39,7 @@ main { padding: 20px 24px 48px; display: grid; gap: 20px; max-width: 1500px; mar
 .card .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .6px; }
 .card .value { font-size: 26px; font-weight: 700; margin-top: 2px; font-variant-numeric: tabular-nums; }
 .card.ok .value { color: var(--ok); } .card.stale .value { color: var(--stale); } .card.failing .value { color: var(--failing); }
-.card.rejected .value { color: var(--rejected); } .card.firing .value { color: var(--failing); }
+.card.rejected .value { color: var(--rejected); } .card.firing .value { color: var(--failing); } .card.halted .value { color: var(--failing); }
 
 .alerts { display: grid; gap: 8px; }
 .alert { display: flex; gap: 12px; align-items: baseline; background: var(--panel); border: 1px solid var(--line); border-left: 4px solid var(--stale); border-radius: 10px; padding: 10px 14px; }
@@ -82,6 +82,14 @@ td.error.has { color: #fca5a5; }
 .bar { width: 44px; height: 6px; border-radius: 3px; background: #26324f; overflow: hidden; }
 .bar i { display: block; height: 100%; background: var(--ok); }
 .bar.warn i { background: var(--stale); } .bar.bad i { background: var(--failing); }
+td.rollout { min-width: 150px; }
+td.rollout .sub { display: flex; align-items: center; gap: 6px; }
+.pill.rollout.rolling-out { color: var(--accent); background: rgba(56,189,248,.12); }
+.pill.rollout.halted { color: var(--failing); background: rgba(239,68,68,.16); }
+.pill.rollout.promoted, .pill.rollout.rolled-out { color: var(--ok); background: rgba(34,197,94,.12); }
+.bar.slice i { background: var(--accent); }
+tr.rollout-halted td:first-child { box-shadow: inset 3px 0 var(--failing); }
+tr.rollout-halted td.rollout { background: rgba(239,68,68,.07); }
 button.refresh { padding: 4px 10px; font-size: 13px; }
 tr.flash td { animation: flash 1.6s ease-out; }
 @keyframes flash { from { background: rgba(56,189,248,.22); } to { background: transparent; } }

@@ -3,6 +3,8 @@ import { pathToFileURL } from 'node:url';
 import { loadOptionalPeer } from '../../_optional-peer.ts';
 import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import { copyVersion } from '../../rotation/staged/rotators/copy-version.ts';
+import { isKeyset } from '../../rotation/keyring/keyset-from-plain.ts';
+import { hmacKeyringRotator } from '../../rotation/staged/rotators/keyring-rotator.ts';
 import { pgPassword } from '../../rotation/staged/rotators/pg-password.ts';
 import { randomSecret } from '../../rotation/staged/rotators/random-secret.ts';
 import { type AwsRotationRunner, createAwsRotationRunner } from '../../rotation/staged/aws-rotation-runner.ts';
@@ -38,6 +40,10 @@ const OPTIONS = {
   to: { type: 'string' },
   status: { type: 'boolean', default: false },
   abandon: { type: 'boolean', default: false },
+  overlap: { type: 'string' },
+  instances: { type: 'string' },
+  token: { type: 'string' },
+  'min-delay': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
@@ -86,6 +92,38 @@ async function pgRotator(values: Values, io: CliIo): Promise<{ rotator: Rotator;
   return { rotator, close: () => admin.end() };
 }
 
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `15m`, `24h`, `7d`, or bare milliseconds. */
+function durationMs(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^([0-9]{1,9})(ms|s|m|h|d)?$/.exec(text);
+  if (!m) throw new UsageError(`${option} must be a duration: milliseconds, or a number with ms, s, m, h or d (24h)`);
+  return Number(m[1]) * (UNIT_MS[m[2] ?? 'ms'] ?? 1);
+}
+
+/**
+ * The HMAC keyring's stages: a key added verify-only and published, a wait until every
+ * instance serves that keyset (`--instances`, their admin status) or `--min-delay` has
+ * passed, the promotion, and (a later run, after `--overlap`) the former primary retired.
+ */
+function keyringRotator(values: Values, io: CliIo): Rotator {
+  const overlapMs = durationMs(values.overlap, '--overlap');
+  if (overlapMs === undefined) throw new UsageError('an HMAC keyset rotation needs --overlap DURATION: how long the former primary keeps verifying (the token lifetime plus clock skew)');
+  const minDelayMs = durationMs(values['min-delay'], '--min-delay');
+  const instances = values.instances === undefined ? [] : values.instances.split(',').filter((u) => u !== '');
+  if (instances.length === 0 && minDelayMs === undefined) {
+    throw new UsageError('an HMAC keyset rotation needs --instances URL1,URL2 (admin addresses of every holder, to wait for) or --min-delay DURATION');
+  }
+  const adminToken = values.token ?? io.env.KEYSHIFT_ADMIN_TOKEN;
+  if (instances.length > 0 && !adminToken) throw new UsageError('--instances needs the admin token: --token T or $KEYSHIFT_ADMIN_TOKEN');
+  return hmacKeyringRotator({
+    overlapMs,
+    ...(instances.length > 0 ? { instances, adminToken } : {}),
+    ...(minDelayMs === undefined ? {} : { minDelayMs }),
+  });
+}
+
 async function chooseRotator(values: Values, io: CliIo): Promise<{ rotator: Rotator; close?(): Promise<void> }> {
   if (values.rollback) return { rotator: copyVersion(values.to === undefined ? 'previous' : (count(values.to, '--to') ?? 0)) };
   switch (values.rotator) {
@@ -104,8 +142,10 @@ async function chooseRotator(values: Values, io: CliIo): Promise<{ rotator: Rota
       return { rotator: await loadHook(values.hook, io) };
     case 'pg':
       return pgRotator(values, io);
+    case 'keyring':
+      return { rotator: keyringRotator(values, io) };
     default:
-      throw new UsageError('--rotator must be random, hook or pg');
+      throw new UsageError('--rotator must be random, hook, pg or keyring');
   }
 }
 
@@ -156,7 +196,7 @@ function kindOption(name: string, recorded: string | undefined): string {
   const how = 'say how its next value is made with --rotator random (a value keyshift generates: tokens, webhook secrets), hook (a third-party API key, issued by its provider) or pg (a database password)';
   if (recorded === undefined) throw new UsageError(`${name} was never rotated by keyshift: ${how}`);
   if (recorded === 'rollback') throw new UsageError(`${name} was last changed by a rollback: ${how}`);
-  throw new UsageError(`${name} is rotated by a ${recorded} rotator: give --rotator (hook or pg) with its options again`);
+  throw new UsageError(`${name} is rotated by a ${recorded} rotator: give --rotator (hook, pg or keyring) with its options again`);
 }
 
 /** The store's staged-rotation store (local, Secret Manager); aws:// goes through awsRotate instead. */
@@ -211,10 +251,11 @@ export const rotate = defineCommand({
   name: 'rotate',
   summary: 'rotate a secret in stages (create, set, test, finish), resume a failed rotation, or roll back',
   usage: [
-    'keyshift rotate NAME [--rotator random|hook|pg] [--if-latest N] [--store DIR|gcp://PROJECT|aws://REGION] [--endpoint E] [--json]   (--rotator: required the first time)',
+    'keyshift rotate NAME [--rotator random|hook|pg|keyring] [--if-latest N] [--store DIR|gcp://PROJECT|aws://REGION] [--endpoint E] [--json]   (--rotator: required the first time)',
     '  random: [--length N] [--alphabet base64url|alphanumeric|hex|CHARS] [--prefix P]',
     '  hook:   --hook FILE (a module exporting a rotator)',
     '  pg:     --role ROLE | --roles A,B --user-secret NAME (admin connection from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE)',
+    '  keyring: --overlap DURATION (24h) and --instances URL1,URL2 [--token T] | --min-delay DURATION (an HMAC keyset: add, wait, promote; run again after the overlap to retire)',
     'keyshift rotate NAME --rollback [--to VERSION]   (a new version with the value of VERSION, default: alias previous; AWSPREVIOUS on aws://)',
     'keyshift rotate NAME --status | --abandon',
   ].join('\n'),
@@ -242,8 +283,18 @@ export const rotate = defineCommand({
       const result = await withCliStore(values, io, false, async (cliStore) => {
         if (isAws(cliStore)) return awsRotate(cliStore, name, values, io);
         const store = rotationOf(cliStore);
-        await store.getSecret(name);
+        const info = await store.getSecret(name);
         chosen ??= await chooseRotator({ ...values, rotator: await recordedKind(store, name) }, io);
+        // A keyring rotation of a plain value is refused before a rotation is recorded (it would resume into the same refusal).
+        if (chosen.rotator.kind === 'hmac-keyring' && info.latest !== undefined && !(await readRecord(store, name))) {
+          refuseNeverRotated(name);
+          const latest = await store.access(name);
+          if (!isKeyset(Buffer.from(latest.value).toString('utf8'))) {
+            throw new KeyshiftError(ErrorCodes.ROTATION_REFUSED, `secret ${name} holds a plain value, not a keyset: run keyshift keyring-migrate ${name} first (its value becomes the first key)`, {
+              entry: name,
+            });
+          }
+        }
         return createRotationRunner({ store, logger: false }).run(name, chosen.rotator, ifLatest === undefined ? {} : { ifLatest }, io.signal);
       });
       if (values.json) writeJson(io, { ...result, error: result.error?.toJSON() });

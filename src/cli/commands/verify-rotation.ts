@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_MAX_VALUE_BYTES } from '../../constants.ts';
+import { type FleetRotationReport, verifyFleetRotation } from '../../fleet/verify-fleet-rotation.ts';
 import { type RotationReport, verifyRotation } from '../../rotation/staged/rotation-verifier.ts';
 import { STORE_OPTIONS, parseCommandArgs } from '../_args.ts';
 import { type CliIo, ExitCode, defineCommand } from '../_command.ts';
@@ -26,7 +27,9 @@ function positiveInt(text: string | undefined, flag: string, fallback: number | 
   return Number(text);
 }
 
-function print(report: RotationReport, io: CliIo): void {
+const TOPIC = /^projects\/[^/\s]+\/topics\/[A-Za-z][\w.~+%-]{2,254}$/;
+
+function print(report: RotationReport | FleetRotationReport, io: CliIo): void {
   const ms = (n: number | undefined): string => (n === undefined ? '-' : `${Math.round(n)} ms`);
   const rows = report.instances.map((r) => [
     r.instance,
@@ -42,20 +45,33 @@ function print(report: RotationReport, io: CliIo): void {
     `${report.entry} version ${report.version}: ${report.instances.filter((r) => r.converged).length}/${report.instances.length} converged within ${report.deadlineMs} ms; ` +
       `propagation p50 ${ms(p?.p50)}, p99 ${ms(p?.p99)}, max ${ms(p?.max)}; ${report.failedRequests} failed requests; ${report.ok ? 'OK' : 'FAILED'}\n`,
   );
+  if ('lagging' in report) {
+    const short = report.expectedInstances !== undefined && report.instances.length < report.expectedInstances;
+    io.stdout.write(
+      `through the fleet reports on ${report.fleetTopic}: ${report.instances.length} instances heard` +
+        (report.expectedInstances === undefined ? '' : ` of ${report.expectedInstances} expected${short ? ' (TOO FEW)' : ''}`) +
+        `; lagging: ${report.lagging.length === 0 ? 'none' : report.lagging.join(', ')}\n`,
+    );
+  }
 }
 
 /**
- * `keyshift verify-rotation`: puts a new version of an entry in the local store, polls
- * each instance's GET /admin/status until it serves that version, and reports
- * propagation times and failed requests. Exit 0 only when every instance converged
- * within the deadline and none counted a failed request.
+ * `keyshift verify-rotation`: puts a new version of an entry in the store, then watches
+ * the instances until each serves it, and reports propagation times and failed requests.
+ * Two ways to watch: each instance's GET /admin/status (`--instances URL1,URL2`), or,
+ * with no URL per instance, the fleet reports on a Pub/Sub topic (`--fleet-topic`, as
+ * `keyshift fleet`): every instance heard there must serve the new version. Exit 0 only
+ * when every instance converged within the deadline (and none counted a failed request;
+ * with `--instances N` in fleet mode, at least N were heard).
  */
 export const verifyRotationCommand = defineCommand({
   name: 'verify-rotation',
   summary: 'put a new version and measure how long each instance takes to serve it',
   usage:
     'keyshift verify-rotation --entry NAME --instances URL1,URL2 [--token T] [--deadline-ms N] [--poll-ms N] [--stdin] [--store DIR|gcp://PROJECT|aws://REGION] [--endpoint E] [--json]\n' +
-    '  the admin token: --token, else $KEYSHIFT_ADMIN_TOKEN (kept out of ps); the value: stdin with --stdin, else 32 random bytes (base64url)',
+    '       keyshift verify-rotation --entry NAME --fleet-topic projects/P/topics/T [--ping-topic projects/P/topics/SECRETS] [--instances N] [--listen-ms N] [--deadline-ms N] [--stdin] [--store ...] [--json]\n' +
+    '  the admin token (URL mode): --token, else $KEYSHIFT_ADMIN_TOKEN (kept out of ps); the value: stdin with --stdin, else 32 random bytes (base64url)\n' +
+    '  fleet mode: needs PUBSUB_EMULATOR_HOST or Google credentials; --listen-ms is how long the fleet is heard before the put (default 3000, less once N instances reported)',
   async run(args, io) {
     const { values } = parseCommandArgs(
       'verify-rotation',
@@ -67,19 +83,26 @@ export const verifyRotationCommand = defineCommand({
         token: { type: 'string' },
         'deadline-ms': { type: 'string' },
         'poll-ms': { type: 'string' },
+        'fleet-topic': { type: 'string' },
+        'ping-topic': { type: 'string' },
+        'listen-ms': { type: 'string' },
         stdin: { type: 'boolean', default: false },
       },
       [],
     );
     const entry = values.entry;
     if (!entry) throw new UsageError('--entry NAME is required');
+    if (values['fleet-topic'] !== undefined) return runFleetMode(entry, values, io);
+    for (const flag of ['ping-topic', 'listen-ms'] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --fleet-topic`);
+    }
     const instances = (values.instances ?? '').split(',').filter((s) => s.trim() !== '').map((s) => statusUrl(s.trim()));
     if (instances.length === 0) throw new UsageError('--instances URL1,URL2 is required');
     const token = values.token ?? io.env.KEYSHIFT_ADMIN_TOKEN;
     if (!token) throw new UsageError('the admin token is required: --token T or $KEYSHIFT_ADMIN_TOKEN');
     const deadlineMs = positiveInt(values['deadline-ms'], '--deadline-ms', undefined);
     const pollIntervalMs = positiveInt(values['poll-ms'], '--poll-ms', undefined);
-    const value = values.stdin ? await readValueFromStdin(io, DEFAULT_MAX_VALUE_BYTES) : Buffer.from(randomBytes(32).toString('base64url'));
+    const value = await newValue(values.stdin === true, io);
     try {
       const report = await verifyRotation({
         entry,
@@ -104,3 +127,52 @@ export const verifyRotationCommand = defineCommand({
     }
   },
 });
+
+type VerifyValues = Parameters<typeof withCliStore>[0] & {
+  instances?: string | undefined;
+  token?: string | undefined;
+  'deadline-ms'?: string | undefined;
+  'poll-ms'?: string | undefined;
+  'fleet-topic'?: string | undefined;
+  'ping-topic'?: string | undefined;
+  'listen-ms'?: string | undefined;
+  stdin?: boolean | undefined;
+  json?: boolean | undefined;
+};
+
+function newValue(stdin: boolean, io: CliIo): Promise<Buffer> {
+  return stdin ? readValueFromStdin(io, DEFAULT_MAX_VALUE_BYTES) : Promise.resolve(Buffer.from(randomBytes(32).toString('base64url')));
+}
+
+/** --fleet-topic: the instances are the ones heard on the fleet topic, no URL per instance. */
+async function runFleetMode(entry: string, values: VerifyValues, io: CliIo): Promise<number> {
+  const fleetTopic = values['fleet-topic'] ?? '';
+  if (!TOPIC.test(fleetTopic)) throw new UsageError('--fleet-topic must be projects/P/topics/T');
+  const pingTopic = values['ping-topic'];
+  if (pingTopic !== undefined && !TOPIC.test(pingTopic)) throw new UsageError('--ping-topic must be projects/P/topics/T');
+  if (values['poll-ms'] !== undefined) throw new UsageError('--poll-ms goes with --instances URL1,URL2 (fleet mode polls nothing)');
+  const expected = values.instances === undefined ? undefined : Number(values.instances);
+  if (expected !== undefined && (!/^[1-9][0-9]{0,5}$/.test(values.instances ?? '') || !Number.isInteger(expected))) {
+    throw new UsageError('with --fleet-topic, --instances takes the number of instances expected');
+  }
+  const listenMs = values['listen-ms'] === undefined ? undefined : Number(values['listen-ms']);
+  if (listenMs !== undefined && (!Number.isInteger(listenMs) || listenMs < 100 || listenMs > 3_600_000)) throw new UsageError('--listen-ms must be 100 to 3600000');
+  const deadlineMs = positiveInt(values['deadline-ms'], '--deadline-ms', undefined);
+  const value = await newValue(values.stdin === true, io);
+  try {
+    const report = await verifyFleetRotation({
+      entry,
+      fleetTopic,
+      ...(pingTopic === undefined ? {} : { pingTopic }),
+      ...(expected === undefined ? {} : { instances: expected }),
+      ...(listenMs === undefined ? {} : { discoveryMs: listenMs }),
+      ...(deadlineMs === undefined ? {} : { deadlineMs }),
+      put: async () => String((await withCliStore(values, io, true, (store) => store.put(entry, value))).version),
+    });
+    if (values.json) writeJson(io, report);
+    else print(report, io);
+    return report.ok ? ExitCode.OK : ExitCode.FAILURE;
+  } finally {
+    value.fill(0);
+  }
+}

@@ -16,6 +16,7 @@ import { t } from '../../../core/codecs/index.ts';
 import { ErrorCodes, KeyshiftError } from '../../../errors.ts';
 import { memorySource } from '../../../sources/memory.ts';
 import { addKey, createKeyset, promoteKey, retireKeys } from '../../keyring/keyset-stages.ts';
+import { isKeyset } from '../../keyring/keyset-from-plain.ts';
 import { type Keyset, serializeKeyset } from '../../keyring/keyset.ts';
 import { createHmacKeyring } from '../../keyring/hmac-keyring.ts';
 import { servedVersions } from '../rotation-verifier.ts';
@@ -125,6 +126,11 @@ export function hmacKeyringRotator(options: HmacKeyringRotatorOptions): Rotator 
 
     async create(ctx) {
       const now = Date.now();
+      if (ctx.current !== undefined && !isKeyset(ctx.current.text())) {
+        throw new KeyshiftError(ErrorCodes.ROTATION_REFUSED, `secret ${ctx.name} holds a plain value, not a keyset: run keyshift keyring-migrate ${ctx.name} first (its value becomes the first key)`, {
+          entry: ctx.name,
+        });
+      }
       return serializeKeyset(ctx.current === undefined ? createKeyset({ now }) : addKey(keysetOf(ctx.current), { now }));
     },
 
