@@ -14,7 +14,6 @@ import { localStore } from '../../sources/local-store.ts';
 import type { Logger } from '../../types.ts';
 import { parseCommandArgs, parsePortArg } from '../_args.ts';
 import { type CliIo, defineCommand, ExitCode } from '../_command.ts';
-import { UsageError } from '../_errors.ts';
 import { cliStoreDir } from '../_store.ts';
 
 /** Environment variable holding the admin token (kept out of argv and `ps`). */
