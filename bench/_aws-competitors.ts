@@ -48,6 +48,7 @@ export function seedSecrets(server: AwsSecretsManagerServer, names: readonly str
 export interface KeyshiftBenchOptions {
   ttlMs?: number;
   startupConcurrency?: number;
+  fetchTimeoutMs?: number;
   minRefreshIntervalMs?: number;
 }
 
@@ -71,6 +72,7 @@ export function keyshiftFor(
     source: awsSecretsManager({ clientConfig: clientConfig(server) }),
     logger: false,
     ...(options.startupConcurrency === undefined ? {} : { startupConcurrency: options.startupConcurrency }),
+    ...(options.fetchTimeoutMs === undefined ? {} : { fetchTimeoutMs: options.fetchTimeoutMs }),
     ...(options.minRefreshIntervalMs === undefined ? {} : { minRefreshIntervalMs: options.minRefreshIntervalMs }),
   });
 }

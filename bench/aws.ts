@@ -46,11 +46,14 @@ function memoryRows(m: MemoryResult): Row[] {
   const growth = (g: { refreshes: number; bytes: number }) =>
     `${mb(g.bytes)} over ${count(g.refreshes)} refreshes (${(g.bytes / g.refreshes).toFixed(1)} B each)`;
   return [
-    row('6a memory per cached secret (heap, after GC; 32-character values)', {
-      keyshift: bytes(m.perSecretBytes.keyshift),
+    row(`6a memory per cached secret (heap, after GC, between ${count(m.entries.small)} and ${count(m.entries.large)} entries; 32-character values)`, {
+      keyshift:
+        `${bytes(m.perSecretBytes.keyshift)} (+ ${bytes(m.perSecretExternalBytes.keyshift)} outside the heap: 128 latency samples)` +
+        (m.entries.failedFetches > 0 ? `; NOT a healthy cache: ${m.entries.failedFetches} fetches failed` : ''),
       ptDefault: bytes(m.perSecretBytes.powertools),
       ptMatched: 'same cache as default',
       map: bytes(m.perSecretBytes.map),
+      goal: '≤ 1 KB of heap',
     }),
     row('6b heap growth over refreshes (after GC; warm-up excluded)', {
       keyshift:

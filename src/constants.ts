@@ -129,6 +129,8 @@ export const DEFAULT_VERIFY_ROTATION_POLL_MS = 50;
 export const THROTTLED_MIN_RETRY_MS = 1_000;
 /** Staged rotation: a runner's claim on a rotation lasts this long unless renewed by its next stage (a crashed runner's rotation resumes after it). */
 export const DEFAULT_ROTATION_LEASE_MS = 5 * 60_000;
+/** Staged rotation with `adoption`: added to the entry's bake before the version counts as adopted (every instance must first see it: a notification, or a TTL). */
+export const DEFAULT_ROTATION_ADOPTION_MARGIN_MS = 60_000;
 /** Staged rotation: length of a generated random secret. 32 base64url characters carry 192 bits. */
 export const DEFAULT_RANDOM_SECRET_LENGTH = 32;
 /** Staged rotation: length of a generated PostgreSQL password (base62, about 238 bits). */

@@ -61,6 +61,8 @@ export const ErrorCodes = {
   RENDER_FAILED: 'KS_ERR_RENDER_FAILED',
   /** A rollout marker kept with a secret has a shape keyshift does not write; it is ignored. */
   ROLLOUT_MARKER: 'KS_ERR_ROLLOUT_MARKER',
+  /** A staged rotation waiting for its version's canary rollout found it halted: the fleet stepped back, the rotation failed and its cleanup does not run. */
+  ROLLOUT_HALTED: 'KS_ERR_ROLLOUT_HALTED',
   /** An optional peer dependency that this part of keyshift needs is not installed (the message has the npm install command). */
   PEER_MISSING: 'KS_ERR_PEER_MISSING',
   /** An unexpected failure inside keyshift or a user callback. */

@@ -61,3 +61,9 @@ export function parseVersionArg(text: string): number {
   if (!/^[1-9][0-9]{0,15}$/.test(text)) throw new UsageError('VERSION must be a positive integer');
   return Number(text);
 }
+
+/** A TCP port argument: 0 (any free port) to 65535. */
+export function parsePortArg(text: string, flag: string): number {
+  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65_535) throw new UsageError(`${flag} must be 0..65535`);
+  return Number(text);
+}

@@ -7,9 +7,15 @@ import { LATENCY_SAMPLES } from '../constants.ts';
  * heap besides its samples).
  */
 export class LatencySamples {
-  #samples = new Float32Array(0);
-  #counts = new Uint32Array(0);
+  #samples: Float32Array;
+  #counts: Uint32Array;
   #slots = 0;
+
+  /** `capacity`: the slots expected (a manager knows its entries), so the buffer is not grown (by doubling) past them. */
+  constructor(capacity = 0) {
+    this.#samples = new Float32Array(capacity * LATENCY_SAMPLES);
+    this.#counts = new Uint32Array(capacity);
+  }
 
   /** A slot for one more entry. */
   add(): number {

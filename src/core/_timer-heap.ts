@@ -8,37 +8,60 @@
  * other due items still run.
  */
 
-/** One armed timer. Its slot in the heap, or -1 once fired or cleared. */
-export interface HeapTimer {
-  readonly at: number;
-  readonly seq: number;
-  fn: (() => void) | undefined;
+/**
+ * One item of the heap: its deadline, its arming order, its slot (-1 while not armed).
+ * An owner that arms the same thing again and again (an entry's refresh) keeps one
+ * item and re-arms it with armHeapItem, so it allocates nothing per arming.
+ */
+export interface HeapItem {
+  at: number;
+  seq: number;
   index: number;
+  /** Called once the deadline has passed; the item is out of the heap by then, so it may re-arm itself. */
+  fire(): void;
+}
+
+/** One setTimeout-style timer: a callback, called at most once. */
+export class HeapTimer implements HeapItem {
+  at = 0;
+  seq = 0;
+  index = -1;
+  fn: (() => void) | undefined;
+
+  constructor(fn: () => void) {
+    this.fn = fn;
+  }
+
+  fire(): void {
+    const fn = this.fn;
+    this.fn = undefined;
+    fn?.();
+  }
 }
 
 /** Node's largest delay; like setTimeout, a delay outside 1..MAX becomes 1 ms. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
-const items: HeapTimer[] = [];
+const items: HeapItem[] = [];
 let seq = 0;
 let armed: ReturnType<typeof setTimeout> | undefined;
 /** The deadline the Node timer is armed for (Infinity when none). */
 let armedAt = Number.POSITIVE_INFINITY;
 
-function before(a: HeapTimer, b: HeapTimer): boolean {
+function before(a: HeapItem, b: HeapItem): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
-function place(item: HeapTimer, i: number): void {
+function place(item: HeapItem, i: number): void {
   items[i] = item;
   item.index = i;
 }
 
 function up(i: number): void {
-  const item = items[i] as HeapTimer;
+  const item = items[i] as HeapItem;
   while (i > 0) {
     const parent = (i - 1) >> 1;
-    const p = items[parent] as HeapTimer;
+    const p = items[parent] as HeapItem;
     if (!before(item, p)) break;
     place(p, i);
     i = parent;
@@ -47,14 +70,14 @@ function up(i: number): void {
 }
 
 function down(i: number): void {
-  const item = items[i] as HeapTimer;
+  const item = items[i] as HeapItem;
   const n = items.length;
   for (;;) {
     const l = 2 * i + 1;
     if (l >= n) break;
     const r = l + 1;
-    const c = r < n && before(items[r] as HeapTimer, items[l] as HeapTimer) ? r : l;
-    const child = items[c] as HeapTimer;
+    const c = r < n && before(items[r] as HeapItem, items[l] as HeapItem) ? r : l;
+    const child = items[c] as HeapItem;
     if (!before(child, item)) break;
     place(child, i);
     i = c;
@@ -62,12 +85,11 @@ function down(i: number): void {
   place(item, i);
 }
 
-function remove(item: HeapTimer): void {
+function remove(item: HeapItem): void {
   const i = item.index;
   if (!(i >= 0)) return;
   item.index = -1;
-  item.fn = undefined;
-  const last = items.pop() as HeapTimer;
+  const last = items.pop() as HeapItem;
   if (last === item) return;
   place(last, i);
   up(i);
@@ -92,10 +114,9 @@ function run(): void {
   armedAt = Number.POSITIVE_INFINITY;
   const now = performance.now();
   for (let first = items[0]; first !== undefined && first.at <= now; first = items[0]) {
-    const fn = first.fn;
     remove(first);
     try {
-      fn?.();
+      first.fire();
     } catch (error) {
       queueMicrotask(() => {
         throw error;
@@ -105,19 +126,34 @@ function run(): void {
   arm();
 }
 
-/** Calls `fn` once, `ms` from now (performance.now() time). */
-export function heapTimeout(fn: () => void, ms: number): HeapTimer {
+/** Arms `item` to fire `ms` from now (performance.now() time); an armed item is moved to its new deadline. */
+export function armHeapItem(item: HeapItem, ms: number): void {
+  remove(item);
   const delay = ms >= 1 && ms <= MAX_DELAY_MS ? ms : 1;
-  const item: HeapTimer = { at: performance.now() + delay, seq: seq++, fn, index: items.length };
+  item.at = performance.now() + delay;
+  item.seq = seq++;
+  item.index = items.length;
   items.push(item);
   up(item.index);
   arm();
-  return item;
 }
 
-/** Disarms `item`; a fired or already cleared one is left alone. */
-export function clearHeapTimeout(item: HeapTimer): void {
+/** Disarms `item`; one not armed (fired, or disarmed already) is left alone. */
+export function disarmHeapItem(item: HeapItem): void {
   remove(item);
+}
+
+/** Calls `fn` once, `ms` from now (performance.now() time). */
+export function heapTimeout(fn: () => void, ms: number): HeapTimer {
+  const timer = new HeapTimer(fn);
+  armHeapItem(timer, ms);
+  return timer;
+}
+
+/** Disarms `timer` and lets go of its callback; a fired or already cleared one is left alone. */
+export function clearHeapTimeout(timer: HeapTimer): void {
+  remove(timer);
+  timer.fn = undefined;
 }
 
 /** Timers armed now (for tests of this file). */

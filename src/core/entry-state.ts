@@ -2,6 +2,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { KeyshiftError } from '../errors.ts';
 import type { TimerHandle } from '../types.ts';
 import { LatencySamples } from './_latency-samples.ts';
+import type { HeapItem } from './_timer-heap.ts';
 import type { Codec } from './codecs/codec.ts';
 import type { EntryInfo } from './define-secrets.ts';
 
@@ -73,7 +74,8 @@ export class EntryState {
   consecutiveFailures = 0;
   staleExceeded = false;
   failClosed = false;
-  timer: TimerHandle | undefined;
+  /** The next refresh's timer (entry-scheduler.ts): a clock handle, or the entry's own item of the system clock's heap. */
+  timer: TimerHandle | HeapItem | undefined;
   successes = 0;
   failures = 0;
   readonly #samples: LatencySamples;

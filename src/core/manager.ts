@@ -8,8 +8,6 @@ import {
   DEFAULT_MIN_REFRESH_INTERVAL_MS,
   DEFAULT_STARTUP_CONCURRENCY,
   DEFAULT_STARTUP_TIMEOUT_MS,
-  DEFAULT_TTL_JITTER,
-  THROTTLED_MIN_RETRY_MS,
 } from '../constants.ts';
 import { ErrorCodes, isTransient, KeyshiftError, StaleSecretError } from '../errors.ts';
 import type { Clock, Disposer, Logger, RolloutMarker, Source, SourceValue } from '../types.ts';
@@ -19,6 +17,7 @@ import { LatencySamples } from './_latency-samples.ts';
 import { systemClock } from './clock.ts';
 import { checkEntry, type Declaration, type EntryInfo, resolveEntry } from './define-secrets.ts';
 import { Emitter } from './emitter.ts';
+import { EntryScheduler, retryAfter } from './entry-scheduler.ts';
 import { EntryState, type EntryStatus, type RolloutState } from './entry-state.ts';
 import type { EventName, FetchOutcome, Listener, Trigger } from './events.ts';
 import { stderrLogger } from './logger.ts';
@@ -26,9 +25,8 @@ import { DEFAULT_POLICY, type PolicyRule } from './policy.ts';
 import { type FetchContext, type FetchResult, fetchEntry, prefetchMany, resultOf } from './refresher.ts';
 import type { InstanceIdentity } from './instance-identity.ts';
 import type { TtlGovernor } from './notification-health.ts';
-import { RequestDrivenTimers } from './request-driven.ts';
 import { RequestSnapshots, type View } from './request-snapshot.ts';
-import { type BackoffOptions, backoffDelay, firstRefreshDelay, jittered } from './schedule.ts';
+import { type BackoffOptions, backoffDelay } from './schedule.ts';
 import { SingleFlight } from './single-flight.ts';
 import { startupError } from './startup-report.ts';
 import { statusOf } from './status.ts';
@@ -130,13 +128,12 @@ export interface ManagerStatus {
   instance?: InstanceIdentity;
 }
 
-const PUSH_RECHECK_MS = [500, 1_500, 3_000] as const;
-
 /** The hot-reload engine. Internal: users get the typed `Keyshift<D>` view from createKeyshift(). */
 export class Manager {
   readonly name: string;
   readonly entries: readonly EntryInfo[];
   readonly #states = new Map<string, EntryState>();
+  /** Entries by store key, only for keys not read by exactly the one entry of the same name (most entries cost nothing here). */
   readonly #byKey = new Map<string, EntryState[]>();
   readonly #source: Source;
   readonly #clock: Clock;
@@ -144,7 +141,7 @@ export class Manager {
   readonly #logger: Logger;
   readonly #events: Emitter;
   readonly #snapshots = new RequestSnapshots();
-  readonly #latencies = new LatencySamples();
+  readonly #latencies: LatencySamples;
   readonly #flights = new SingleFlight<string, RefreshResult>();
   readonly #closer = new AbortController();
   readonly #ctx: FetchContext;
@@ -157,10 +154,8 @@ export class Manager {
   #readyPromise: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #unwatch: Disposer | undefined;
-  /** Refresh timers: the clock's, or due times that requests fire (freshness: 'requests'). */
-  readonly #timers: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
-  readonly #requestDriven: RequestDrivenTimers | undefined;
-  #unnotify: Disposer | undefined;
+  /** When each entry fetches next: TTL, backoff, trailing, recheck and stale timers (entry-scheduler.ts). */
+  readonly #scheduler: EntryScheduler;
 
   constructor(declaration: Declaration, options: KeyshiftOptions) {
     if (typeof options?.source?.get !== 'function') {
@@ -177,16 +172,23 @@ export class Manager {
     if (options.freshness !== undefined && options.freshness !== 'timers' && options.freshness !== 'requests') {
       throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, "createKeyshift(): freshness must be 'timers' or 'requests'");
     }
-    this.#requestDriven = options.freshness === 'requests' ? new RequestDrivenTimers(this.#clock) : undefined;
-    this.#timers = this.#requestDriven ?? this.#clock;
-    for (const [name, decl] of Object.entries(declaration)) {
+    this.#scheduler = new EntryScheduler(
+      this.#states,
+      { clock: this.#clock, random: this.#random, freshness: options.freshness, ttlJitter: options.ttlJitter, backoff: options.backoff, notifications: options.notifications },
+      { fetch: (state, trigger) => this.#fetch(state, trigger), staleExceeded: (state) => this.#exceedStale(state), internalError: this.#internalError },
+    );
+    const byKey = new Map<string, EntryState[]>();
+    const declared = Object.entries(declaration);
+    this.#latencies = new LatencySamples(declared.length);
+    for (const [name, decl] of declared) {
       checkEntry(name, decl, options.policy ?? DEFAULT_POLICY);
       const state = new EntryState(resolveEntry(name, decl), decl.type, decl.validate, this.#latencies);
       this.#states.set(name, state);
-      const same = this.#byKey.get(state.info.key) ?? [];
-      same.push(state);
-      this.#byKey.set(state.info.key, same);
+      const same = byKey.get(state.info.key);
+      if (same) same.push(state);
+      else byKey.set(state.info.key, [state]);
     }
+    for (const [key, same] of byKey) if (same.length > 1 || same[0]?.info.name !== key) this.#byKey.set(key, same);
     this.entries = Object.freeze([...this.#states.values()].map((s) => s.info));
     // every in-flight fetch listens for close(): as many listeners as entries, by design
     setMaxListeners(0, this.#closer.signal);
@@ -239,7 +241,7 @@ export class Manager {
 
   /** Runs `fn` with one consistent view of every dynamic value pinned for all its async work. */
   run<R>(fn: () => R): R {
-    this.#requestDriven?.tick();
+    this.#scheduler.tick();
     return this.#snapshots.run(this.#view, fn);
   }
 
@@ -248,7 +250,7 @@ export class Manager {
    * caller's stack, and returns how many. With 'timers' it does nothing and returns 0.
    */
   tick(): number {
-    return this.#closing ? 0 : (this.#requestDriven?.tick() ?? 0);
+    return this.#closing ? 0 : this.#scheduler.tick();
   }
 
   /** The current view, frozen: reads from it never change. */
@@ -325,11 +327,8 @@ export class Manager {
     this.#view = this.#staging;
     this.#staging = new Map();
     this.#ready = true;
-    for (const state of this.#states.values()) this.#schedule(state, true);
+    this.#scheduler.start();
     this.#unwatch = this.#source.watch?.((keys) => this.#onSourceChange(keys));
-    this.#unnotify = this.#opts.notifications?.onChange(() => {
-      for (const state of this.#states.values()) this.#schedule(state);
-    });
     this.#events.emit('ready', { durationMs: this.#clock.now() - started, entries: this.#states.size });
   }
 
@@ -397,73 +396,39 @@ export class Manager {
     if (this.#flights.has(name)) {
       // That fetch may have read the store before this call's change: the trailing fetch is armed once it has ended, so it never joins it.
       const joined = await this.#fetch(state, trigger);
-      this.#trailing(state, trigger, Math.max(0, minInterval - (this.#clock.now() - state.lastForcedAt)));
+      this.#scheduler.trailing(state, trigger, Math.max(0, minInterval - (this.#clock.now() - state.lastForcedAt)));
       return { ...joined, coalesced: true };
     }
     if (sinceLast < minInterval) {
-      this.#trailing(state, trigger, minInterval - sinceLast);
+      this.#scheduler.trailing(state, trigger, minInterval - sinceLast);
       return { name, outcome: 'unchanged', changed: false, version: state.version, previousVersion: state.version, coalesced: true };
     }
     state.lastForcedAt = this.#clock.now();
     const result = await this.#fetch(state, trigger);
-    this.#schedule(state);
+    this.#scheduler.schedule(state);
     // A push can arrive before the store serves the new version (replication lag): look again, a bounded number of times.
-    if (trigger === 'push' && !result.changed) this.#recheck(state, 0);
+    if (trigger === 'push' && !result.changed) this.#scheduler.recheck(state);
     return result;
-  }
-
-  #trailing(state: EntryState, trigger: Trigger, delay: number): void {
-    if (state.trailingTimer !== undefined || this.#closing) return;
-    state.trailingTimer = this.#clock.setTimeout(() => {
-      state.trailingTimer = undefined;
-      state.lastForcedAt = this.#clock.now();
-      this.#fetch(state, trigger).then(() => this.#schedule(state), this.#internalError);
-    }, delay);
-  }
-
-  #recheck(state: EntryState, attempt: number): void {
-    const delay = PUSH_RECHECK_MS[attempt];
-    if (delay === undefined || this.#closing) return;
-    if (state.recheckTimer !== undefined) this.#clock.clearTimeout(state.recheckTimer);
-    state.recheckTimer = this.#clock.setTimeout(() => {
-      state.recheckTimer = undefined;
-      this.#fetch(state, 'recheck').then((r) => {
-        if (!r.changed) this.#recheck(state, attempt + 1);
-      }, this.#internalError);
-    }, delay);
   }
 
   #onSourceChange(keys: readonly string[] | undefined): void {
     if (this.#closing) return;
-    const states = keys === undefined ? [...this.#states.values()] : keys.flatMap((k) => this.#byKey.get(k) ?? []);
+    const states = keys === undefined ? [...this.#states.values()] : keys.flatMap((k) => this.#readersOf(k));
     for (const state of states) {
       if (state.info.kind === 'dynamic') this.#forced(state, 'push').catch(this.#internalError);
     }
+  }
+
+  /** The entries that read store key `key`, in declaration order. */
+  #readersOf(key: string): readonly EntryState[] {
+    const state = this.#states.get(key);
+    return this.#byKey.get(key) ?? (state?.info.key === key ? [state] : []);
   }
 
   readonly #internalError = (cause: unknown): void => {
     const error = new KeyshiftError(ErrorCodes.INTERNAL, 'a background refresh failed unexpectedly', { cause });
     this.#events.emit('error', { name: undefined, error, trigger: 'listener', consecutiveFailures: 0 });
   };
-
-  /** Arms the entry's next refresh: backoff while failing, else the jittered TTL; the `first` after ready() is spread over the TTL. */
-  #schedule(state: EntryState, first = false): void {
-    if (this.#closing || state.info.kind === 'static' || !this.#ready) return;
-    if (state.timer !== undefined) this.#timers.clearTimeout(state.timer);
-    const failing = state.consecutiveFailures > 0;
-    const ttl = state.info.ttlMs ?? 0;
-    const jitter = this.#opts.ttlJitter ?? DEFAULT_TTL_JITTER;
-    const resting = this.#opts.notifications?.ttlMs(ttl) ?? ttl;
-    const delay = failing
-      ? backoffDelay(state.consecutiveFailures, this.#opts.backoff ?? {}, this.#random, retryAfter(state.lastError))
-      : first
-        ? firstRefreshDelay(resting, jitter, this.#random)
-        : jittered(resting, jitter, this.#random);
-    state.timer = this.#timers.setTimeout(() => {
-      state.timer = undefined;
-      this.#fetch(state, failing ? 'retry' : 'ttl').then(() => this.#schedule(state), this.#internalError);
-    }, delay);
-  }
 
   /** One fetch of one entry, single-flighted, applied and reported. Never rejects. `preset` is a batch read's answer. */
   #fetch(state: EntryState, trigger: Trigger, preset?: { got: SourceValue | undefined }): Promise<RefreshResult> {
@@ -797,7 +762,7 @@ export class Manager {
     this.#logger.info({ entry: name, version: state.version, reason }, `entry ${name} may step back from version ${state.version}: ${reason}`);
     state.order = undefined;
     return this.#fetch(state, 'manual').then((result) => {
-      this.#schedule(state);
+      this.#scheduler.schedule(state);
       return result;
     });
   }
@@ -811,8 +776,7 @@ export class Manager {
     state.fetchedAt = this.#clock.now();
     state.fetchedAtWall = this.#clock.wallNow();
     state.staleExceeded = false;
-    if (state.staleTimer !== undefined) this.#clock.clearTimeout(state.staleTimer);
-    state.staleTimer = undefined;
+    this.#scheduler.clearStale(state);
     if (state.failClosed) {
       state.failClosed = false;
       this.#publish(state.info.name, state.value);
@@ -834,18 +798,14 @@ export class Manager {
     if (trigger !== 'startup') this.#logger.warn({ entry: name, code: error.code, trigger, failures: state.consecutiveFailures }, error.message); // at start-up: the report
     this.#events.emit('error', { name, error, trigger, consecutiveFailures: state.consecutiveFailures });
     if (!state.hasValue || state.info.kind === 'static') return;
-    const ageMs = this.#clock.now() - state.fetchedAt;
-    const { maxStaleMs } = state.info;
     if (state.consecutiveFailures === 1) {
-      this.#events.emit('stale', { name, ageMs, maxStaleMs, exceeded: false, failClosed: false });
+      this.#events.emit('stale', { name, ageMs: this.#clock.now() - state.fetchedAt, maxStaleMs: state.info.maxStaleMs, exceeded: false, failClosed: false });
     }
-    if (maxStaleMs !== undefined && state.staleTimer === undefined && !state.staleExceeded) {
-      state.staleTimer = this.#clock.setTimeout(() => this.#exceedStale(state), Math.max(0, state.fetchedAt + maxStaleMs - this.#clock.now()));
-    }
+    this.#scheduler.armStale(state);
   }
 
+  /** The scheduler's stale bound fired: past maxStaleMs while failing, so serve stale loudly or fail closed. */
   #exceedStale(state: EntryState): void {
-    state.staleTimer = undefined;
     if (this.#closing || state.consecutiveFailures === 0) return;
     const { name, maxStaleMs, onStale } = state.info;
     state.staleExceeded = true;
@@ -894,17 +854,10 @@ export class Manager {
   async #close(): Promise<void> {
     this.#events.mute();
     this.#unwatch?.();
-    this.#unnotify?.();
+    this.#scheduler.close();
     for (const state of this.#states.values()) {
-      if (state.timer !== undefined) this.#timers.clearTimeout(state.timer);
-      state.timer = undefined;
-      for (const timer of [state.staleTimer, state.recheckTimer, state.trailingTimer]) {
-        if (timer !== undefined) this.#clock.clearTimeout(timer);
-      }
-      state.timer = state.staleTimer = state.recheckTimer = state.trailingTimer = undefined;
       if (state.rollout?.timer !== undefined) this.#clock.clearTimeout(state.rollout.timer);
     }
-    this.#requestDriven?.clear();
     this.#closer.abort();
     await this.#flights.drain();
     await this.#source.close?.();
@@ -926,12 +879,4 @@ function isOlder(state: EntryState, result: { version: string; order?: number | 
     result.version !== state.version &&
     result.order <= state.order
   );
-}
-
-/** The least a retry must wait: the store's retry-after hint, and never under the throttling floor after a throttle. */
-function retryAfter(error: KeyshiftError | undefined): number | undefined {
-  const hint = error?.details.retryAfterMs;
-  const floor = error?.code === ErrorCodes.SOURCE_THROTTLED ? THROTTLED_MIN_RETRY_MS : undefined;
-  if (typeof hint !== 'number') return floor;
-  return floor === undefined ? hint : Math.max(hint, floor);
 }

@@ -3,6 +3,7 @@ export {
   DEFAULT_KEYRING_PROPAGATION_TIMEOUT_MS,
   DEFAULT_PG_PASSWORD_LENGTH,
   DEFAULT_RANDOM_SECRET_LENGTH,
+  DEFAULT_ROTATION_ADOPTION_MARGIN_MS,
   DEFAULT_ROTATION_CHECK_INTERVAL_MS,
   DEFAULT_ROTATION_JITTER,
   DEFAULT_ROTATION_LEASE_MS,
@@ -58,8 +59,10 @@ export {
   type ScheduledRotation,
 } from './staged/rotation-scheduler.ts';
 export {
+  type AdoptionVerdict,
   createRotationRunner,
   type LastRotation,
+  type RotationAdoption,
   type RotationCondition,
   type RotationFailure,
   type RotationRunner,

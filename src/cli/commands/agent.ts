@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { AgentConfig } from '../../agent/agent-config.ts';
 import { startAgent } from '../../agent/start-agent.ts';
 import { AGENT_CONFIG_OPTIONS, agentConfigOf, agentLogger, untilAborted } from '../_agent-config.ts';
-import { parseCommandArgs } from '../_args.ts';
+import { parseCommandArgs, parsePortArg } from '../_args.ts';
 import { defineCommand, ExitCode } from '../_command.ts';
 import { UsageError } from '../_errors.ts';
 
@@ -19,9 +19,7 @@ function withFlags(config: AgentConfig, values: { files?: string; socket?: strin
   if (values.files !== undefined) next.files = { ...(config.files ?? { templates: {} }), dir: resolve(cwd, values.files) };
   if (values.socket !== undefined) next.api = { socket: resolve(cwd, values.socket), tokenEnv: 'KEYSHIFT_AGENT_TOKEN' };
   if (values['admin-port'] !== undefined) {
-    const port = values['admin-port'];
-    if (!/^[0-9]{1,5}$/.test(port) || Number(port) > 65_535) throw new UsageError('--admin-port must be 0..65535');
-    next.admin = { host: '127.0.0.1', port: Number(port), tokenEnv: config.admin?.tokenEnv ?? 'KEYSHIFT_ADMIN_TOKEN' };
+    next.admin = { host: '127.0.0.1', port: parsePortArg(values['admin-port'], '--admin-port'), tokenEnv: config.admin?.tokenEnv ?? 'KEYSHIFT_ADMIN_TOKEN' };
   }
   if (values['admin-socket'] !== undefined) next.admin = { socket: resolve(cwd, values['admin-socket']), tokenEnv: config.admin?.tokenEnv ?? 'KEYSHIFT_ADMIN_TOKEN' };
   if (next.files === undefined && next.api === undefined) throw new UsageError('nothing to hand values over with: give files and/or api in the declaration, or --files DIR / --socket PATH');

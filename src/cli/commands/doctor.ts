@@ -8,7 +8,7 @@ import { openLocalStore } from '../../local-store/open-local-store.ts';
 import { parseCommandArgs, STORE_OPTIONS } from '../_args.ts';
 import { type CliIo, defineCommand, ExitCode } from '../_command.ts';
 import { formatTable, writeJson } from '../_output.ts';
-import { cliStoreDir } from '../_store.ts';
+import { cliStoreDir, openCliStore, parseStoreSpec, type StoreSpec } from '../_store.ts';
 
 type Verdict = 'ok' | 'warn' | 'fail';
 interface Check {
@@ -79,17 +79,46 @@ async function storeChecks(dir: string, io: CliIo): Promise<Check[]> {
   return checks;
 }
 
+/**
+ * A gcp:// or aws:// store: reachable with the credentials at hand (one list call), and
+ * whether it holds the admin token. Nothing is read but names; nothing is written.
+ */
+async function remoteStoreChecks(spec: Exclude<StoreSpec, { kind: 'local' }>, io: CliIo): Promise<Check[]> {
+  const label = spec.kind === 'gcp' ? 'Secret Manager store' : 'AWS Secrets Manager store';
+  const where = spec.kind === 'gcp' ? `gcp://${spec.project}` : `aws://${spec.region}`;
+  const via = spec.endpoint === undefined ? '' : ` via ${spec.endpoint}`;
+  try {
+    const store = await openCliStore(spec, io, false);
+    try {
+      const secrets = await store.list();
+      const admin = secrets.some((s) => s.name === 'ADMIN_API_TOKEN') || Boolean(io.env.KEYSHIFT_ADMIN_TOKEN);
+      return [
+        { check: label, verdict: 'ok', detail: `${where}${via}: reachable, ${secrets.length} secrets` },
+        admin
+          ? { check: 'admin token', verdict: 'ok', detail: 'KEYSHIFT_ADMIN_TOKEN or the store ADMIN_API_TOKEN is set' }
+          : { check: 'admin token', verdict: 'warn', detail: `none in ${where} and no KEYSHIFT_ADMIN_TOKEN: keyshift serve will refuse to start` },
+      ];
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    const detail = error instanceof KeyshiftError ? `${error.code}: ${error.message}` : `${where}${via}: cannot reach the store`;
+    return [{ check: label, verdict: 'fail', detail }];
+  }
+}
+
 /** `keyshift doctor`: checks Node, the local store and its key, the admin token and which optional peers are installed. */
 export const doctor = defineCommand({
   name: 'doctor',
-  summary: 'check this machine: Node, the local store and its key, the admin token, optional peers',
-  usage: 'keyshift doctor [--store DIR] [--json]',
+  summary: 'check this machine: Node, the store (local, or reachable gcp:// / aws://), the admin token, optional peers',
+  usage: 'keyshift doctor [--store DIR|gcp://PROJECT|aws://REGION] [--endpoint E] [--json]',
   async run(args, io) {
     const { values } = parseCommandArgs('doctor', args, STORE_OPTIONS, []);
+    const spec = parseStoreSpec(values.store, values.endpoint, io);
     const major = Number(process.versions.node.split('.')[0]);
     const checks: Check[] = [
       { check: 'node', verdict: major >= 20 ? 'ok' : 'fail', detail: `v${process.versions.node} (keyshift needs 20 or later)` },
-      ...(await storeChecks(cliStoreDir(values.store, io), io)),
+      ...(spec.kind === 'local' ? await storeChecks(cliStoreDir(values.store, io), io) : await remoteStoreChecks(spec, io)),
       ...OPTIONAL_PEERS.map(([name, part]): Check =>
         installed(name)
           ? { check: name, verdict: 'ok', detail: `installed: ${part}` }

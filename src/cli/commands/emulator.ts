@@ -1,7 +1,7 @@
 import { DEFAULT_EMULATOR_PORT } from '../../constants.ts';
 import { startEmulator } from '../../emulator/start-emulator.ts';
 import { openLocalStore } from '../../local-store/open-local-store.ts';
-import { parseCommandArgs } from '../_args.ts';
+import { parseCommandArgs, parsePortArg } from '../_args.ts';
 import { ExitCode, defineCommand } from '../_command.ts';
 import { UsageError } from '../_errors.ts';
 import { cliStoreDir } from '../_store.ts';
@@ -18,9 +18,7 @@ const OPTIONS = {
 } as const;
 
 function parsePort(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_EMULATOR_PORT;
-  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65_535) throw new UsageError('--port must be 0..65535');
-  return Number(text);
+  return text === undefined ? DEFAULT_EMULATOR_PORT : parsePortArg(text, '--port');
 }
 
 function parsePushUrl(text: string): string {

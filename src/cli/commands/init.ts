@@ -19,7 +19,7 @@ export const init = defineCommand({
   usage: 'keyshift init [--gitignore] [--store DIR] [--json]',
   async run(args, io) {
     const { values } = parseCommandArgs('init', args, { ...STORE_OPTIONS, gitignore: { type: 'boolean', default: false } }, []);
-    if (values.store?.includes('://')) throw new UsageError('keyshift init works on a local store directory');
+    if (values.store?.includes('://')) throw new UsageError('keyshift init creates a local store directory; a gcp:// or aws:// store needs no init (keyshift doctor --store checks that it is reachable)');
     const dir = cliStoreDir(values.store, io);
     const secrets = await withCliStore({ store: values.store }, io, true, async (store) => (await store.list()).length);
     const keyFile = join(dir, MASTER_KEY_FILE);

@@ -11,6 +11,7 @@ import { type AwsRotationRunner, createAwsRotationRunner } from '../../rotation/
 import type { AwsRotationStore } from '../../rotation/staged/aws-rotation-store.ts';
 import {
   createRotationRunner,
+  type RotationAdoption,
   type RotationResult,
   type RotationStore,
   type Rotator,
@@ -44,6 +45,9 @@ const OPTIONS = {
   instances: { type: 'string' },
   token: { type: 'string' },
   'min-delay': { type: 'string' },
+  /** The entry rolls out by canary with this bake: finish only once the fleet adopted the version; a halted rollout fails the rotation. */
+  'bake-ms': { type: 'string' },
+  'margin-ms': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
@@ -149,8 +153,30 @@ async function chooseRotator(values: Values, io: CliIo): Promise<{ rotator: Rota
   }
 }
 
+/** `--bake-ms MS [--margin-ms MS]`: the runner's `adoption`, or none. */
+function adoptionOf(values: Values): RotationAdoption | undefined {
+  const ms = (text: string | undefined, option: string, min: number): number | undefined => {
+    if (text === undefined) return undefined;
+    if (!/^[0-9]{1,10}$/.test(text) || Number(text) < min) throw new UsageError(`${option} must be a number of milliseconds${min > 0 ? ' above 0' : ''}`);
+    return Number(text);
+  };
+  const bakeMs = ms(values['bake-ms'], '--bake-ms', 1);
+  const marginMs = ms(values['margin-ms'], '--margin-ms', 0);
+  if (bakeMs === undefined) {
+    if (marginMs !== undefined) throw new UsageError('--margin-ms goes with --bake-ms');
+    return undefined;
+  }
+  return { bakeMs, ...(marginMs === undefined ? {} : { marginMs }) };
+}
+
 function describe(result: RotationResult): string {
   const { name } = result;
+  if (result.outcome === 'waiting' && result.waitingFor === 'adoption') {
+    return `${name}: version ${result.version} is put (was ${result.previousVersion}) and rolling out; the fleet has adopted it after ${new Date(result.retryAt ?? 0).toISOString()} unless its rollout is halted: run keyshift rotate again then (keyshift rollout ${name} shows it)`;
+  }
+  if (result.outcome === 'failed' && result.error?.code === ErrorCodes.ROLLOUT_HALTED) {
+    return `${name}: rotation ${result.rotationId ?? ''} failed (${result.error.code}): ${result.error.message}`;
+  }
   switch (result.outcome) {
     case 'finished':
       return `${name}: version ${result.version} is current (was ${result.previousVersion}); rotation ${result.rotationId} finished`;
@@ -258,6 +284,7 @@ export const rotate = defineCommand({
     '  keyring: --overlap DURATION (24h) and --instances URL1,URL2 [--token T] | --min-delay DURATION (an HMAC keyset: add, wait, promote; run again after the overlap to retire)',
     'keyshift rotate NAME --rollback [--to VERSION]   (a new version with the value of VERSION, default: alias previous; AWSPREVIOUS on aws://)',
     'keyshift rotate NAME --status | --abandon',
+    'keyshift rotate NAME ... --bake-ms MS [--margin-ms MS]   (an entry with a canary policy: finish once the fleet adopted the version; a halted rollout fails the rotation, exit 1)',
   ].join('\n'),
   async run(args, io) {
     const { values, positionals } = parseCommandArgs('rotate', args, OPTIONS, ['NAME']);
@@ -276,12 +303,16 @@ export const rotate = defineCommand({
       return ExitCode.OK;
     }
     const ifLatest = count(values['if-latest'], '--if-latest');
+    const adoption = adoptionOf(values);
     // A rotator given (or a rollback) is checked before the store is opened; without one, the store says which.
     let chosen = values.rollback || values.rotator !== undefined ? await chooseRotator(values, io) : undefined;
     try {
       // By hand, the secret and the store must exist: a mistyped name or --store exits 3 instead of making a new one.
       const result = await withCliStore(values, io, false, async (cliStore) => {
-        if (isAws(cliStore)) return awsRotate(cliStore, name, values, io);
+        if (isAws(cliStore)) {
+          if (adoption !== undefined) throw new UsageError('--bake-ms is for the local store and gcp://: aws:// keeps no rollout marker (no annotations), so a rotation could not see a halt');
+          return awsRotate(cliStore, name, values, io);
+        }
         const store = rotationOf(cliStore);
         const info = await store.getSecret(name);
         chosen ??= await chooseRotator({ ...values, rotator: await recordedKind(store, name) }, io);
@@ -295,7 +326,7 @@ export const rotate = defineCommand({
             });
           }
         }
-        return createRotationRunner({ store, logger: false }).run(name, chosen.rotator, ifLatest === undefined ? {} : { ifLatest }, io.signal);
+        return createRotationRunner({ store, logger: false, ...(adoption ? { adoption } : {}) }).run(name, chosen.rotator, ifLatest === undefined ? {} : { ifLatest }, io.signal);
       });
       if (values.json) writeJson(io, { ...result, error: result.error?.toJSON() });
       else (result.outcome === 'failed' ? io.stderr : io.stdout).write(`${describe(result)}\n`);

@@ -12,9 +12,8 @@ import type { Secret } from '../../core/redacted.ts';
 import { openLocalStore } from '../../local-store/open-local-store.ts';
 import { localStore } from '../../sources/local-store.ts';
 import type { Logger } from '../../types.ts';
-import { parseCommandArgs } from '../_args.ts';
+import { parseCommandArgs, parsePortArg } from '../_args.ts';
 import { type CliIo, defineCommand, ExitCode } from '../_command.ts';
-import { UsageError } from '../_errors.ts';
 import { cliStoreDir } from '../_store.ts';
 
 /** Environment variable holding the admin token (kept out of argv and `ps`). */
@@ -32,9 +31,7 @@ const OPTIONS = {
 const ENTRY_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,254}$/;
 
 function parsePort(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_ADMIN_PORT;
-  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65_535) throw new UsageError('--port must be 0..65535');
-  return Number(text);
+  return text === undefined ? DEFAULT_ADMIN_PORT : parsePortArg(text, '--port');
 }
 
 /** Every secret of the store whose latest version can be served, as a string entry; names the policy keeps static are declared static. */

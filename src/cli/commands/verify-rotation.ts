@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_MAX_VALUE_BYTES } from '../../constants.ts';
+import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import { type FleetRotationReport, verifyFleetRotation } from '../../fleet/verify-fleet-rotation.ts';
 import { type RotationReport, verifyRotation } from '../../rotation/staged/rotation-verifier.ts';
 import { STORE_OPTIONS, parseCommandArgs } from '../_args.ts';
@@ -109,7 +110,7 @@ export const verifyRotationCommand = defineCommand({
         instances,
         ...(deadlineMs === undefined ? {} : { deadlineMs }),
         ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
-        put: async () => String((await withCliStore(values, io, true, (store) => store.put(entry, value))).version),
+        put: () => putNewVersion(entry, value, values, io),
         async fetchStatus(url, signal) {
           const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal });
           if (!response.ok) {
@@ -140,6 +141,21 @@ type VerifyValues = Parameters<typeof withCliStore>[0] & {
   json?: boolean | undefined;
 };
 
+/**
+ * Puts the new version and returns it as the instances report it: its number on the
+ * local store and Secret Manager, its VersionId on AWS (the AWS source reports the
+ * VersionId it serves; version N of the CLI is only the N-th created).
+ */
+async function putNewVersion(entry: string, value: Buffer, values: VerifyValues, io: CliIo): Promise<string> {
+  return withCliStore(values, io, true, async (store) => {
+    const added = await store.put(entry, value);
+    if (store.aws === undefined) return String(added.version);
+    const id = (await store.aws.describe(entry)).versions.find((v) => v.number === added.version)?.id;
+    if (id === undefined) throw new KeyshiftError(ErrorCodes.INTERNAL, `AWS Secrets Manager secret ${entry}: version ${added.version} was put but is not listed`, { entry });
+    return id;
+  });
+}
+
 function newValue(stdin: boolean, io: CliIo): Promise<Buffer> {
   return stdin ? readValueFromStdin(io, DEFAULT_MAX_VALUE_BYTES) : Promise.resolve(Buffer.from(randomBytes(32).toString('base64url')));
 }
@@ -167,7 +183,7 @@ async function runFleetMode(entry: string, values: VerifyValues, io: CliIo): Pro
       ...(expected === undefined ? {} : { instances: expected }),
       ...(listenMs === undefined ? {} : { discoveryMs: listenMs }),
       ...(deadlineMs === undefined ? {} : { deadlineMs }),
-      put: async () => String((await withCliStore(values, io, true, (store) => store.put(entry, value))).version),
+      put: () => putNewVersion(entry, value, values, io),
     });
     if (values.json) writeJson(io, report);
     else print(report, io);

@@ -57,6 +57,8 @@ export interface RotationState {
   attempts: number;
   /** Wall-clock ms before which the cleanup stage must not run (the overlap). */
   cleanupAfter?: number;
+  /** With `adoption`: wall-clock ms the bake counts from after a halted rollout was resumed (instances start it again). */
+  bakeFrom?: number;
   lastError?: RotationFailure;
 }
 
@@ -154,7 +156,8 @@ export function readState(info: SecretInfo): RotationState | undefined {
     typeof raw.leaseUntil === 'number' &&
     typeof raw.holder === 'string' &&
     isCount(raw.attempts) &&
-    (raw.cleanupAfter === undefined || typeof raw.cleanupAfter === 'number');
+    (raw.cleanupAfter === undefined || typeof raw.cleanupAfter === 'number') &&
+    (raw.bakeFrom === undefined || typeof raw.bakeFrom === 'number');
   if (!ok) {
     throw new KeyshiftError(
       ErrorCodes.STORE_CORRUPT,

@@ -9,6 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import type { Logger } from '../../types.ts';
 import type { RotationEmitter } from '../_emitter.ts';
+import { adoptionOf, type RotationAdoption } from './_rotation-adoption.ts';
 import { isConflict, LeaseLost, type RotationLease } from './_rotation-lock.ts';
 import type { RotationStage, RotationStore } from './_rotation-state.ts';
 import type { RotationEvents, RotationResult } from './rotation-result.ts';
@@ -19,6 +20,8 @@ export interface RotationSteps {
   events: RotationEmitter<RotationEvents>;
   logger: Logger;
   now: () => number;
+  /** With a canary rollout of the secret: the cleanup (and the `finished` outcome) waits for the fleet to adopt the new version. */
+  adoption?: (name: string) => Required<RotationAdoption> | undefined;
 }
 
 type StageResult = Omit<RotationResult, 'name' | 'durationMs'>;
@@ -134,10 +137,25 @@ export async function runStages(steps: RotationSteps, name: string, lease: Rotat
         events.emit('finished', { name, rotationId: id, version, previousVersion, attempts: lease.state.attempts, durationMs: performance.now() - t0 });
       } else {
         const { finished = 0, previous = 0, cleanupAfter = 0 } = lease.state;
+        const adoption = steps.adoption?.(name);
+        if (adoption !== undefined) {
+          // a halted rollout that an operator resumed bakes again from now on
+          const since = lease.state.bakeFrom ?? (lease.state.lastError?.code === ErrorCodes.ROLLOUT_HALTED ? now() : undefined);
+          const verdict = await adoptionOf(store, name, finished, adoption, since, now());
+          if (verdict.state === 'halted') {
+            await lease.save({ bakeFrom: undefined });
+            throw rolloutHalted(name, finished, previous, verdict.reason);
+          }
+          if (verdict.state === 'baking') {
+            await lease.release(since === undefined ? {} : { bakeFrom: since });
+            const retryAt = rotator.cleanup === undefined ? verdict.until : Math.max(verdict.until, cleanupAfter);
+            return { outcome: 'waiting', waitingFor: 'adoption', rotationId: id, stage, version: finished, previousVersion: previous, retryAt, attempts: lease.state.attempts };
+          }
+        }
         if (rotator.cleanup !== undefined) {
           if (cleanupAfter > now()) {
             await lease.release({});
-            return { outcome: 'waiting', rotationId: id, stage, version: finished, previousVersion: previous, retryAt: cleanupAfter, attempts: lease.state.attempts };
+            return { outcome: 'waiting', waitingFor: 'overlap', rotationId: id, stage, version: finished, previousVersion: previous, retryAt: cleanupAfter, attempts: lease.state.attempts };
           }
           const ctx: FinishedContext = { ...(await pendingContext()), version: finished, previousVersion: previous, previous: await current(previous) };
           await rotator.cleanup(ctx);
@@ -177,7 +195,10 @@ async function fail(steps: RotationSteps, name: string, lease: RotationLease, ro
     logger.warn({ secret: name, rotationId: state.id, code: (recordError as { code?: unknown }).code }, 'a failed rotation could not record its failure');
   }
   const then = dropped ? 'the rotation was dropped' : `the next attempt resumes at stage ${stage}`;
-  const message = `rotation of ${name} (${rotator.kind}) failed at stage ${stage}, attempt ${state.attempts} (${error.code}: ${error.message}); version ${state.base} stays in service and ${then}`;
+  const message =
+    error.code === ErrorCodes.ROLLOUT_HALTED
+      ? `rotation of ${name} (${rotator.kind}) failed at stage ${stage}, attempt ${state.attempts} (${error.code}): ${error.message}`
+      : `rotation of ${name} (${rotator.kind}) failed at stage ${stage}, attempt ${state.attempts} (${error.code}: ${error.message}); version ${state.base} stays in service and ${then}`;
   logger.error({ secret: name, rotationId: state.id, stage, code: error.code, attempts: state.attempts }, message);
   events.emit('failed', { name, rotationId: state.id, stage, attempts: state.attempts, error });
   events.emit('alert', { name, rotationId: state.id, stage, code: error.code, message });
@@ -201,6 +222,17 @@ async function setAliases(steps: RotationSteps, name: string, aliases: Record<st
     }
   }
   steps.logger.warn({ secret: name }, 'the current and previous aliases could not be moved; the new version is served all the same');
+}
+
+/** A halted rollout of the version a rotation put, as the rotation's failure: what happened, what is served, the ways on. */
+function rolloutHalted(name: string, version: number, previous: number, reason: string): KeyshiftError {
+  return new KeyshiftError(
+    ErrorCodes.ROLLOUT_HALTED,
+    `the rollout of version ${version} was halted (${reason}); the fleet serves version ${previous} again and the cleanup does not run. ` +
+      `Roll back: keyshift rotate ${name} --abandon, then keyshift rotate ${name} --rollback (a new version with the value of ${previous}); ` +
+      `or resume the rollout: keyshift rollout ${name} --resume, then keyshift rotate ${name}`,
+    { entry: name, details: { version, previousVersion: previous } },
+  );
 }
 
 /** Constant-time equality of two values (a finish that crashed after its put is recognised by its value). */

@@ -6,13 +6,16 @@ import type { RotationStage } from './_rotation-state.ts';
 export type RotationOutcome =
   /** A new version is served (and the cleanup, if any, ran or is scheduled). */
   | 'finished'
-  /** The new version is served; the cleanup waits for its overlap to pass (`retryAt`). */
+  /** The new version is put; the cleanup waits for its overlap to pass, or (with `adoption`) for the fleet to adopt it (`retryAt`, `waitingFor`). */
   | 'waiting'
   /** Another runner holds the rotation's lease (`heldBy`, `retryAt`). */
   | 'busy'
   /** The condition was not met: the secret was rotated since (`version`). */
   | 'skipped'
-  /** A step failed (`stage`, `error`); the current version stays, the next run resumes there. */
+  /**
+   * A step failed (`stage`, `error`); the current version stays, the next run resumes there. With `adoption`, also
+   * a halted rollout of the new version (`KS_ERR_ROLLOUT_HALTED`, stage `cleanup`): the fleet serves the previous one.
+   */
   | 'failed';
 
 export interface RotationResult {
@@ -27,8 +30,10 @@ export interface RotationResult {
   attempts?: number;
   error?: KeyshiftError;
   heldBy?: string;
-  /** Wall-clock ms when a run can do more (busy: the lease ends; waiting: the overlap ends). */
+  /** Wall-clock ms when a run can do more (busy: the lease ends; waiting: the overlap ends, or the bake). */
   retryAt?: number;
+  /** What a `waiting` rotation waits for: the cleanup's overlap, or the fleet's adoption of the new version (its canary bake). */
+  waitingFor?: 'overlap' | 'adoption';
   durationMs: number;
 }
 

@@ -17,6 +17,7 @@ import { DEFAULT_POLICY } from '../../core/policy.ts';
 import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import type { Disposer, Logger } from '../../types.ts';
 import { RotationEmitter } from '../_emitter.ts';
+import { bakingUntil, checkRotationAdoption, type RotationAdoption } from './_rotation-adoption.ts';
 import { RotationLease } from './_rotation-lock.ts';
 import {
   ensureSecret,
@@ -30,6 +31,7 @@ import { type RotationSteps, runStages } from './_rotation-steps.ts';
 import type { RotationEvents, RotationResult } from './rotation-result.ts';
 import type { Rotator } from './rotator.ts';
 
+export type { AdoptionVerdict, RotationAdoption } from './_rotation-adoption.ts';
 export type { LastRotation, RotationFailure, RotationStage, RotationState, RotationStore } from './_rotation-state.ts';
 export type { RotationEvents, RotationOutcome, RotationResult } from './rotation-result.ts';
 export type { FinishedContext, PendingContext, RotationContext, RotationValue, Rotator } from './rotator.ts';
@@ -56,6 +58,13 @@ export interface RotationRunnerOptions {
   now?: () => number;
   /** Names this runner in lease records. Default `host:pid:random`. */
   holder?: string;
+  /**
+   * For secrets whose entry rolls out by canary (docs/adoption.md): the rotation finishes (and its
+   * cleanup runs) only once the fleet has adopted the new version (outcome `waiting` until then),
+   * and a halted rollout fails it (KS_ERR_ROLLOUT_HALTED). One policy for every secret, or one per
+   * secret name (undefined: no wait). Default: none, the rotation finishes at its put as before.
+   */
+  adoption?: RotationAdoption | ((name: string) => RotationAdoption | undefined);
 }
 
 export interface RotationRunner {
@@ -74,7 +83,13 @@ export function createRotationRunner(options: RotationRunnerOptions): RotationRu
   const leaseMs = options.leaseMs ?? DEFAULT_ROTATION_LEASE_MS;
   const holder = options.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const { store } = options;
-  const steps: RotationSteps = { store, events, logger, now };
+  const { adoption } = options;
+  if (adoption !== undefined && typeof adoption !== 'function') checkRotationAdoption(adoption);
+  const adoptionFor = (name: string): Required<RotationAdoption> | undefined => {
+    const policy = typeof adoption === 'function' ? adoption(name) : adoption;
+    return policy === undefined ? undefined : checkRotationAdoption(policy);
+  };
+  const steps: RotationSteps = { store, events, logger, now, ...(adoption === undefined ? {} : { adoption: adoptionFor }) };
 
   async function run(name: string, rotator: Rotator, condition: RotationCondition = {}, signal?: AbortSignal): Promise<RotationResult> {
     const started = performance.now();
@@ -96,8 +111,13 @@ export function createRotationRunner(options: RotationRunnerOptions): RotationRu
           const error = new KeyshiftError(ErrorCodes.ROTATION_REFUSED, message, { entry: name });
           return done({ outcome: 'failed', rotationId: state.id, stage: state.stage, error });
         }
-        if (state.stage === 'cleanup' && (state.cleanupAfter ?? 0) > now()) {
-          return done({ outcome: 'waiting', rotationId: state.id, stage: 'cleanup', ...finishedVersions(state), retryAt: state.cleanupAfter });
+        const policy = state.stage === 'cleanup' ? adoptionFor(name) : undefined;
+        if (policy !== undefined) {
+          // still baking: answered from reads alone (a scheduler asks every minute); a halted rollout is reported now, not after the overlap
+          const until = await bakingUntil(store, name, state, policy, now(), rotator.cleanup !== undefined);
+          if (until !== undefined) return done({ outcome: 'waiting', waitingFor: 'adoption', rotationId: state.id, stage: 'cleanup', ...finishedVersions(state), retryAt: until });
+        } else if (state.stage === 'cleanup' && (state.cleanupAfter ?? 0) > now()) {
+          return done({ outcome: 'waiting', waitingFor: 'overlap', rotationId: state.id, stage: 'cleanup', ...finishedVersions(state), retryAt: state.cleanupAfter });
         }
       }
       const next: RotationState = state

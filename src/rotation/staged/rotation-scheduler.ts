@@ -21,6 +21,7 @@ import { secretIdOf } from '../../gcp/resource-names.ts';
 import type { SecretInfo } from '../../local-store/index.ts';
 import type { Clock, Disposer, Logger, TimerHandle } from '../../types.ts';
 import { RotationEmitter } from '../_emitter.ts';
+import { checkRotationAdoption, type RotationAdoption } from './_rotation-adoption.ts';
 import { assertWindow, dueAt, nextOpen, type RotationWindow } from './_rotation-due.ts';
 import { type RotateNotification, type RotatePushOptions, rotatePushHandler } from './_rotate-push.ts';
 import { readRecord, readState } from './_rotation-state.ts';
@@ -47,6 +48,8 @@ export interface ScheduledRotation {
   jitter?: number;
   /** When scheduled rotations may start (UTC). Reminders and manual runs ignore it. Default: any time. */
   window?: RotationWindow;
+  /** The entry rolls out by canary: the rotation finishes once the fleet adopted the version, a halted rollout fails it (RotationRunnerOptions.adoption). */
+  adoption?: RotationAdoption;
 }
 
 export type RotationTrigger = 'schedule' | 'notification' | 'manual' | 'retry';
@@ -112,6 +115,7 @@ export function createRotationScheduler(options: RotationSchedulerOptions): Rota
     now: () => clock.wallNow(),
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     ...(options.onAlert === undefined ? {} : { onAlert: options.onAlert }),
+    adoption: (name) => byName.get(name)?.adoption,
   });
   for (const event of ['stage', 'finished', 'failed', 'alert'] as const) {
     runner.on(event, (payload) => events.deliver(event, payload as never)); // the runner publishes these on keyshift:rotation:*
@@ -123,6 +127,7 @@ export function createRotationScheduler(options: RotationSchedulerOptions): Rota
       throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `rotation of ${entry.name}: rotateEveryMs must be a positive number of ms`, { entry: entry.name });
     }
     if (entry.window !== undefined) assertWindow(entry.window, entry.name);
+    if (entry.adoption !== undefined) checkRotationAdoption(entry.adoption);
     byName.set(entry.name, entry);
   }
   const inFlight = new Map<string, Promise<RotationResult>>();
