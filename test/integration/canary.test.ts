@@ -99,7 +99,7 @@ describe('canary adoption: 10 instance processes on the local store, the ChangeN
     await store.put('CN_API_KEY', good);
     await store.close();
     const firstSlice = ids.filter((id) => adoptionSlot(id, 'CN_API_KEY', '2') < FIRST).length;
-    const early = await until('the first slice', (s) => s.filter((x) => x.version === '2').length >= firstSlice, 10_000);
+    const early = await until('the first slice', (s) => s.filter((x) => x.version === '2').length >= firstSlice, 60_000);
     // the TTL is an hour: only the bake's own steps (and notifications) move instances
     const all = await until('everyone on version 2', (s) => s.every((x) => x.version === '2'), BAKE_MS + 20_000);
     const failed = all.states.reduce((n, x) => n + Object.values(x.failedByVersion).reduce((a, b) => a + b, 0), 0);

@@ -117,7 +117,7 @@ describe('Emulator rotation schedule and the SECRET_ROTATE trigger', () => {
     }, 1);
     t.after(() => clearInterval(reader));
     for (let n = 1; n <= 3; n++) {
-      await waitUntil(`rotation ${n}`, () => results.filter((r) => r.result.outcome === 'finished').length >= n, 5_000);
+      await waitUntil(`rotation ${n}`, () => results.filter((r) => r.result.outcome === 'finished').length >= n);
       const done = results.filter((r) => r.result.outcome === 'finished')[n - 1]!;
       const version = String(done.result.version);
       await waitUntil(`both instances on version ${version}`, () => [a, b].every((i) => i.ks.status().entries[0]?.version === version));
