@@ -6,13 +6,12 @@
  * one that Pub/Sub expires by its policy.
  */
 import * as assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { PubSub } from '@google-cloud/pubsub';
 import { collectFleet, type FleetReport } from '../../src/fleet/index.ts';
 import { type Fixture, PROJECT, seed, startFixture } from '../emulator/_fixture.ts';
 import { runProcess } from '../_process.ts';
+import { type Instance, startInstance as startFleetInstance } from './_fleet-instance-process.ts';
 import { type PubSubEmulator, skipWithoutPubSub, uniqueName, usePubSubEmulator } from '../_pubsub-emulator.ts';
 
 const skip = skipWithoutPubSub();
@@ -21,49 +20,7 @@ const ROUNDS = 15;
 const SECRET = 'FLEET_API_KEY';
 const now = (): number => performance.timeOrigin + performance.now();
 
-interface Instance {
-  child: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  wait(check: (line: Record<string, unknown>) => boolean, what: string): Promise<Record<string, unknown>>;
-}
-
-function startInstance(env: Record<string, string>): Instance {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./_fleet-instance.ts', import.meta.url).pathname], {
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  const waiters = new Set<() => void>();
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    try {
-      lines.push(JSON.parse(text) as Record<string, unknown>);
-    } catch {
-      return;
-    }
-    for (const wake of [...waiters]) wake();
-  });
-  const wait = (check: (line: Record<string, unknown>) => boolean, what: string) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        waiters.delete(look);
-        reject(new Error(`instance ${child.pid}: timed out waiting for ${what}; stderr: ${stderr.slice(-1500)}`));
-      }, 60_000);
-      const look = (): void => {
-        const hit = lines.find(check);
-        if (!hit) return;
-        clearTimeout(timer);
-        waiters.delete(look);
-        resolve(hit);
-      };
-      waiters.add(look);
-      look();
-    });
-  return { child, lines, wait };
-}
+const startInstance = (env: Record<string, string>): Instance => startFleetInstance(env, 60_000);
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;

@@ -6,67 +6,23 @@
  * pull source hears pings and heartbeats but invalidates nothing), so it lags. The CLI runs as its own process and puts the version through gcp://.
  */
 import * as assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { PubSub } from '@google-cloud/pubsub';
 import type { FleetRotationReport } from '../../src/fleet/index.ts';
 import { runInProcess } from '../cli/_run.ts';
 import { type Fixture, PROJECT, seed, startFixture } from '../emulator/_fixture.ts';
 import { runProcess } from '../_process.ts';
+import { type Instance, startInstance as startFleetInstance } from './_fleet-instance-process.ts';
 import { type PubSubEmulator, skipWithoutPubSub, uniqueName, usePubSubEmulator } from '../_pubsub-emulator.ts';
 
 const skip = skipWithoutPubSub();
 const SECRET = 'VERIFY_FLEET_KEY';
 const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
-interface Instance {
-  child: ChildProcess;
-  wait(check: (line: Record<string, unknown>) => boolean, what: string): Promise<Record<string, unknown>>;
-  lines: Array<Record<string, unknown>>;
-}
-
-function startInstance(env: Record<string, string>): Instance {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./_fleet-instance.ts', import.meta.url).pathname], {
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  const waiters = new Set<() => void>();
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    try {
-      lines.push(JSON.parse(text) as Record<string, unknown>);
-    } catch {
-      return;
-    }
-    for (const wake of [...waiters]) wake();
-  });
-  const wait = (check: (line: Record<string, unknown>) => boolean, what: string) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      // this timer also holds the event loop open while the test waits
-      const timer = setTimeout(() => {
-        waiters.delete(look);
-        reject(new Error(`instance ${child.pid}: timed out waiting for ${what}; stderr: ${stderr.slice(-1500)}`));
-      }, 90_000);
-      const look = (): void => {
-        const hit = lines.find(check);
-        if (!hit) return;
-        clearTimeout(timer);
-        waiters.delete(look);
-        resolve(hit);
-      };
-      waiters.add(look);
-      look();
-    });
-  return { child, lines, wait };
-}
+const startInstance = (env: Record<string, string>): Instance => startFleetInstance(env, 90_000);
 
 describe('keyshift verify-rotation through the fleet path', { skip, timeout: 600_000 }, () => {
   let pubsubEmulator: PubSubEmulator;
