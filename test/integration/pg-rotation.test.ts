@@ -43,7 +43,10 @@ describe('Rotating pg pool: rotations under load on a real PostgreSQL', { skip: 
         version = s.put(password);
       }
       await waitUntil(`rotation ${r}`, () => s.pool.status().passwordVersion === version);
-      await sleep(120);
+      // The load goes on through the new pool before the next rotation: counted, not timed
+      // (a loaded machine answers fewer queries a second, so a fixed window could see none).
+      const queriesAtSwap = load.stats.queries;
+      await waitUntil(`queries on the new pool after rotation ${r}`, () => load.stats.queries >= queriesAtSwap + LOAD.workers);
       queriesPerRotation.push(load.stats.queries - queriesBefore);
     }
     const stats = await load.stop();
@@ -52,11 +55,9 @@ describe('Rotating pg pool: rotations under load on a real PostgreSQL', { skip: 
     t.diagnostic(
       `single-user: ${stats.queries} queries (${rate(stats)}/s, ${stats.longTransactions} ${LONG_TX_MS} ms transactions), ${stats.failed} failed, ` +
         `20 rotations, ${s.events.swaps.length} swaps, ${s.events.authFailures.length} refused checks, ${s.events.alerts.length} alerts, ` +
-        `${s.pool.status().authRetries} call retries, longest drain ${Math.round(maxDrainMs)} ms`,
+        `${s.pool.status().authRetries} call retries, longest drain ${Math.round(maxDrainMs)} ms, queries per rotation ${queriesPerRotation.join(',')}`,
     );
     assert.equal(stats.failed, 0, `failures: ${JSON.stringify([...stats.errors])}`);
-    // The load ran through every rotation (counted, not timed: a loaded machine runs fewer queries a second).
-    assert.ok(queriesPerRotation.every((n) => n > 0), `queries answered during each rotation: ${queriesPerRotation.join(',')}`);
     assert.ok(stats.longTransactions > 0);
     assert.equal(s.events.swaps.length, 20);
     assert.equal(s.events.drained.length, 20);
