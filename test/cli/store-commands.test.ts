@@ -122,6 +122,9 @@ describe('CLI: keyshift store commands', () => {
         [[canary.replace(/-/g, ' ')], /the first argument is not a command/],
         [['get', 'bad name!'], /KS_ERR_INVALID_DECLARATION: invalid secret name/],
         [['put', 'API_KEY', '--if-latest', 'x'], /--if-latest must be a version number/],
+        // a store URL of another scheme is malformed, never a directory named `s3:`
+        [['get', 'API_KEY', '--store', 's3://bucket'], /--store takes a directory, gcp:\/\/PROJECT or aws:\/\/REGION/],
+        [['list', '--store', 'GCP://pgp-prod'], /--store takes a directory, gcp:\/\/PROJECT or aws:\/\/REGION/],
       ];
       for (const [argv, message] of cases) {
         const result = await run(argv, 'fake-unused');
