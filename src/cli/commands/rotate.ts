@@ -15,6 +15,7 @@ import {
   type RotationResult,
   type RotationStore,
   type Rotator,
+  pendingSecretName,
   readLastRotation,
   readRecord,
   readState,
@@ -270,6 +271,13 @@ async function awsRotate(store: CliStore & { aws: AwsRotationStore }, name: stri
   }
 }
 
+/** `--rollback --to N`: N must be a readable version other than the latest (SOURCE_NOT_FOUND exits 3, a disabled one 1). */
+async function refuseRollbackTarget(store: RotationStore, name: string, to: number, latest: number | undefined): Promise<void> {
+  const { value, version } = await store.access(name, to);
+  value.fill(0);
+  if (version === latest) throw new KeyshiftError(ErrorCodes.ROTATION_REFUSED, `version ${version} of ${name} is already the latest; nothing to roll back to`, { entry: name });
+}
+
 const isAws = (store: CliStore): store is CliStore & { aws: AwsRotationStore } => store.aws !== undefined;
 
 /** `keyshift rotate NAME`: runs (or resumes) a staged rotation by hand. */
@@ -304,6 +312,9 @@ export const rotate = defineCommand({
     }
     const ifLatest = count(values['if-latest'], '--if-latest');
     const adoption = adoptionOf(values);
+    // Refusals that depend on the name alone (a private key, a rotation record) come before the store is read.
+    refuseNeverRotated(name);
+    pendingSecretName(name);
     // A rotator given (or a rollback) is checked before the store is opened; without one, the store says which.
     let chosen = values.rollback || values.rotator !== undefined ? await chooseRotator(values, io) : undefined;
     try {
@@ -315,6 +326,8 @@ export const rotate = defineCommand({
         }
         const store = rotationOf(cliStore);
         const info = await store.getSecret(name);
+        // A rollback to a version that is missing, disabled or the latest is refused before a rotation is recorded (it would resume into the same failure).
+        if (values.rollback && values.to !== undefined) await refuseRollbackTarget(store, name, count(values.to, '--to') ?? 0, info.latest);
         chosen ??= await chooseRotator({ ...values, rotator: await recordedKind(store, name) }, io);
         // A keyring rotation of a plain value is refused before a rotation is recorded (it would resume into the same refusal).
         if (chosen.rotator.kind === 'hmac-keyring' && info.latest !== undefined && !(await readRecord(store, name))) {
