@@ -48,6 +48,8 @@ describe('CLI: keyshift store commands', () => {
       assert.equal(help.code, 0);
       for (const command of commands) assert.match(help.stdout, new RegExp(`\\b${command.name}\\b.*${command.summary.slice(0, 10)}`));
       assert.match(help.stdout, /exit codes: 0 ok, 1 failure, 2 usage error, 3 not found/);
+      // the options of docs/cli.md#options
+      for (const option of ['--store DIR|gcp://PROJECT|aws://REGION', '--endpoint E', '--json', '-h, --help']) assert.ok(help.stdout.includes(option), option);
       assert.equal((await run([])).code, 2);
       const usage = await run(['versions', '--help']);
       assert.deepEqual([usage.code, usage.stdout.split('\n')[0]], [0, 'usage: keyshift versions NAME [--store DIR|gcp://PROJECT|aws://REGION] [--endpoint E] [--json]']);
