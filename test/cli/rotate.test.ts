@@ -175,6 +175,20 @@ describe('CLI: keyshift rotate', () => {
     noValueIn(missing, ['fake-rollback-token-1', 'fake-rollback-token-2']);
   });
 
+  it('--rollback of a secret with nothing before its latest exits 1 and records no rotation (a random rotation runs next); --abandon of an unknown name exits 3', async () => {
+    assert.equal((await run(['put', 'LONE_TOKEN'], 'fake-lone-token-1')).code, 0);
+    const lone = await run(['rotate', 'LONE_TOKEN', '--rollback']);
+    assert.equal(lone.code, 1, lone.stderr);
+    assert.match(lone.stderr, /^keyshift: KS_ERR_ROTATION_REFUSED: NAME has no enabled version before the latest: name the version to roll back to\n$/);
+    const status = await run(['rotate', 'LONE_TOKEN', '--status', '--json']);
+    assert.equal((JSON.parse(status.stdout) as { rotation: unknown }).rotation, null, 'no rotation left under way');
+    const next = await run(['rotate', 'LONE_TOKEN', '--rotator', 'random']);
+    assert.equal(next.code, 0, next.stderr);
+    const unknown = await run(['rotate', 'NEVER_PUT_TOKEN', '--abandon']);
+    assert.equal(unknown.code, 3, unknown.stdout);
+    assert.match(unknown.stderr, /^keyshift: KS_ERR_SOURCE_NOT_FOUND: secret NAME not found in the local store /);
+  });
+
   it('--rotator keyring: refuses missing or bad --overlap, --instances without a token, a bad --min-delay (exit 2), echoing no option value', async () => {
     const keyring = (...extra: string[]) => run(['rotate', 'WEBHOOK_SECRET', '--rotator', 'keyring', ...extra]);
     const cases: Array<[string[], RegExp]> = [

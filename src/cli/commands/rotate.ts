@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadOptionalPeer } from '../../_optional-peer.ts';
 import { ErrorCodes, KeyshiftError } from '../../errors.ts';
-import { copyVersion } from '../../rotation/staged/rotators/copy-version.ts';
+import { copyVersion, previousVersionOf } from '../../rotation/staged/rotators/copy-version.ts';
 import { isKeyset } from '../../rotation/keyring/keyset-from-plain.ts';
 import { hmacKeyringRotator } from '../../rotation/staged/rotators/keyring-rotator.ts';
 import { pgPassword } from '../../rotation/staged/rotators/pg-password.ts';
@@ -271,8 +271,8 @@ async function awsRotate(store: CliStore & { aws: AwsRotationStore }, name: stri
   }
 }
 
-/** `--rollback --to N`: N must be a readable version other than the latest (SOURCE_NOT_FOUND exits 3, a disabled one 1). */
-async function refuseRollbackTarget(store: RotationStore, name: string, to: number, latest: number | undefined): Promise<void> {
+/** `--rollback [--to N]`: the version rolled back to must be readable and not the latest (SOURCE_NOT_FOUND exits 3, a disabled one 1). */
+async function refuseRollbackTarget(store: RotationStore, name: string, to: number | string, latest: number | undefined): Promise<void> {
   const { value, version } = await store.access(name, to);
   value.fill(0);
   if (version === latest) throw new KeyshiftError(ErrorCodes.ROTATION_REFUSED, `version ${version} of ${name} is already the latest; nothing to roll back to`, { entry: name });
@@ -303,9 +303,10 @@ export const rotate = defineCommand({
       );
     }
     if (values.abandon) {
-      const dropped = await withCliStore(values, io, false, (store): Promise<{ id: string; stage: string } | undefined> =>
-        isAws(store) ? createAwsRotationRunner({ store: store.aws, logger: false }).abandon(name) : createRotationRunner({ store: rotationOf(store), logger: false }).abandon(name),
-      );
+      const dropped = await withCliStore(values, io, false, async (store): Promise<{ id: string; stage: string } | undefined> => {
+        await store.getSecret(name); // a mistyped name exits 3, as every rotate does
+        return isAws(store) ? createAwsRotationRunner({ store: store.aws, logger: false }).abandon(name) : createRotationRunner({ store: rotationOf(store), logger: false }).abandon(name);
+      });
       if (values.json) writeJson(io, { name, abandoned: dropped ?? null });
       else io.stdout.write(dropped ? `${name}: rotation ${dropped.id} (stage ${dropped.stage}) abandoned; the current version stays\n` : `${name}: no rotation under way\n`);
       return ExitCode.OK;
@@ -326,8 +327,11 @@ export const rotate = defineCommand({
         }
         const store = rotationOf(cliStore);
         const info = await store.getSecret(name);
-        // A rollback to a version that is missing, disabled or the latest is refused before a rotation is recorded (it would resume into the same failure).
-        if (values.rollback && values.to !== undefined) await refuseRollbackTarget(store, name, count(values.to, '--to') ?? 0, info.latest);
+        // A rollback to a version that is missing, disabled or the latest (or with none before the latest) is refused before a rotation is recorded (it would resume into the same failure).
+        if (values.rollback) {
+          const to = values.to === undefined ? await previousVersionOf(store, name) : (count(values.to, '--to') ?? 0);
+          await refuseRollbackTarget(store, name, to, info.latest);
+        }
         chosen ??= await chooseRotator({ ...values, rotator: await recordedKind(store, name) }, io);
         // A keyring rotation of a plain value is refused before a rotation is recorded (it would resume into the same refusal).
         if (chosen.rotator.kind === 'hmac-keyring' && info.latest !== undefined && !(await readRecord(store, name))) {
