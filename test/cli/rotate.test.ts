@@ -140,6 +140,9 @@ describe('CLI: keyshift rotate', () => {
     assert.match(rotator.stderr, /--rotator must be random, hook, pg or keyring/);
     const noName = await run(['rotate']);
     assert.equal(noName.code, 2);
+    const bake = await run(['rotate', 'WEBHOOK_SECRET', '--rotator', 'random', '--bake-ms', '0']);
+    assert.equal(bake.code, 2);
+    assert.match(bake.stderr, /^keyshift: usage: --bake-ms must be a positive number of milliseconds\n/, 'the message survives the screen of the value 0');
   });
 
   it('refuses by name alone before the store is read: a private key (exit 1) or a rotation record (exit 2) that was never put', async () => {

@@ -158,7 +158,7 @@ async function chooseRotator(values: Values, io: CliIo): Promise<{ rotator: Rota
 function adoptionOf(values: Values): RotationAdoption | undefined {
   const ms = (text: string | undefined, option: string, min: number): number | undefined => {
     if (text === undefined) return undefined;
-    if (!/^[0-9]{1,10}$/.test(text) || Number(text) < min) throw new UsageError(`${option} must be a number of milliseconds${min > 0 ? ' above 0' : ''}`);
+    if (!/^[0-9]{1,10}$/.test(text) || Number(text) < min) throw new UsageError(`${option} must be a ${min > 0 ? 'positive ' : ''}number of milliseconds`);
     return Number(text);
   };
   const bakeMs = ms(values['bake-ms'], '--bake-ms', 1);
