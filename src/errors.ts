@@ -142,12 +142,23 @@ export function isTransient(error: unknown): boolean {
 }
 
 /**
+ * The class of a thrown error, for a message: its constructor's name, which is code,
+ * never its `name` property, which is data anyone can set (a validator that does
+ * `error.name = input` would otherwise put the value in the message). Anything that is
+ * not a plain identifier is "Error".
+ */
+export function errorKind(error: Error): string {
+  const name: unknown = Object.getPrototypeOf(error)?.constructor?.name;
+  return typeof name === 'string' && /^[A-Za-z_$][\w$]{0,63}$/.test(name) ? name : 'Error';
+}
+
+/**
  * Wraps anything thrown by a source or callback into a KeyshiftError without
  * copying its message (a third-party message may hold a credential, F4).
  */
 export function toKeyshiftError(error: unknown, entry?: string): KeyshiftError {
   if (error instanceof KeyshiftError) return error;
-  const kind = error instanceof Error ? error.name : typeof error;
+  const kind = error instanceof Error ? errorKind(error) : typeof error;
   return new KeyshiftError(ErrorCodes.INTERNAL, `unexpected ${kind}${entry ? ` while loading ${entry}` : ''}`, {
     ...(entry === undefined ? {} : { entry }),
   });

@@ -1,4 +1,4 @@
-import { ErrorCodes, KeyshiftError, toKeyshiftError } from '../errors.ts';
+import { ErrorCodes, errorKind, KeyshiftError, toKeyshiftError } from '../errors.ts';
 import type { Clock, Source, SourceValue } from '../types.ts';
 import { decodeText } from './_decode-text.ts';
 import { formsOf, screenReason } from './_screen.ts';
@@ -83,8 +83,22 @@ export function decodeEntry(state: EntryState, raw: string | Uint8Array, maxByte
   let decoded: unknown;
   try {
     text = decodeText(raw, maxBytes, name);
-    decoded = state.codec.decode(text);
-    const value = state.validate ? validateWith(state.validate, decoded) : decoded;
+    const stage = state.validate ? 'validator' : 'codec';
+    let value: unknown;
+    try {
+      decoded = state.codec.decode(text);
+      value = state.validate ? validateWith(state.validate, decoded) : decoded;
+    } catch (error) {
+      if (error instanceof CodecError) throw error;
+      // A codec or validator is the user's code and got the value: whatever it threw (an
+      // Error whose message, cause or name repeats the value, a string, even a KeyshiftError)
+      // is dropped; only its class, screened, is told.
+      const kind = screenReason(error instanceof Error ? errorKind(error) : typeof error, payloadForms(raw, text, decoded));
+      throw new KeyshiftError(ErrorCodes.INTERNAL, `entry ${name} (${type}) version ${version}: the ${decoded === undefined ? 'codec' : stage} threw ${kind}`, {
+        entry: name,
+        details: { type, version },
+      });
+    }
     return secret ? new Secret(value) : value;
   } catch (error) {
     if (!(error instanceof CodecError)) throw error;

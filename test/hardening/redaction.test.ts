@@ -13,7 +13,8 @@ import { z } from 'zod';
 import { createAdminHandler } from '../../src/admin/index.ts';
 import { WITHHELD } from '../../src/core/_screen.ts';
 import { channels } from '../../src/core/diagnostics.ts';
-import { type Codec, createKeyshift, defineSecrets, t } from '../../src/index.ts';
+import { inspect } from 'node:util';
+import { type Codec, createKeyshift, defineSecrets, ErrorCodes, KeyshiftError, t } from '../../src/index.ts';
 import { createFakeClock, flush, memorySource } from '../../src/testing/index.ts';
 import { Capture, type Canary, everythingOf, makeCanary } from './_canary.ts';
 
@@ -143,4 +144,88 @@ describe('Issue 12.3: a rejection reason never carries the value, on any surface
       assert.deepEqual(capture.leaks([canary]), {});
     });
   }
+});
+
+/** A validator that throws what `make` builds from its input instead of returning issues. */
+function throwing(make: (input: string) => unknown): StandardSchemaV1<string, string> {
+  return {
+    '~standard': {
+      version: 1,
+      vendor: 'throw-test',
+      validate: (input: unknown) => {
+        if (input === 'ok') return { value: 'ok' };
+        throw make(String(input));
+      },
+    },
+  };
+}
+
+describe('A codec or validator that throws instead of answering: nothing it threw reaches a message', () => {
+  const named = (input: string): Error => {
+    const error = new Error('bad input');
+    error.name = input; // data, not the class: util.inspect, String() and the old "unexpected <name>" all showed it
+    return error;
+  };
+  const throwers: Array<[string, (input: string) => unknown]> = [
+    ['an Error whose message repeats the value', (input) => new TypeError(`cannot use ${input}`)],
+    ['an Error whose name is the value', named],
+    ['an Error whose cause is the value', (input) => new Error('bad input', { cause: input })],
+    ['a string holding the value', (input) => `bad input ${input}`],
+    ['a plain object holding the value', (input) => ({ message: input, input })],
+    ['a KeyshiftError whose message repeats the value', (input) => new KeyshiftError(ErrorCodes.VALUE_REJECTED, `bad input ${input}`)],
+  ];
+  const codec: Codec<string> = {
+    kind: 'custom',
+    decode: (text) => {
+      if (text === 'ok') return text;
+      throw named(text);
+    },
+  };
+  it('at ready(), at a refresh and on every surface: events, channels, status, the logger', async () => {
+    const canary = makeCanary('v');
+    const decl: Record<string, { type: Codec<unknown>; validate?: StandardSchemaV1<never, never>; category: 'api-key' }> = {};
+    throwers.forEach(([, make], i) => {
+      decl[`THROWN_${i}`] = { type: t.string(), validate: throwing(make) as never, category: 'api-key' };
+    });
+    decl.CODEC_THROWS = { type: codec as Codec<unknown>, category: 'api-key' };
+    const names = Object.keys(decl);
+    const declaration = defineSecrets(decl);
+    const capture = new Capture();
+    try {
+      // at ready(): every entry bad from the start
+      const first = createKeyshift(declaration, { source: memorySource({ values: Object.fromEntries(names.map((n) => [n, canary.value])) }), name: 'at-start', logger: capture.logger('at-start') });
+      capture.events(first as never, 'at-start');
+      await first.ready().then(
+        () => assert.fail('ready() resolved with values every validator throws on'),
+        (error: unknown) => capture.error('ready', error),
+      );
+      await first.close();
+
+      // at a refresh, while a good version is served
+      const clock = createFakeClock();
+      const source = memorySource({ values: Object.fromEntries(names.map((n) => [n, 'ok'])) });
+      const ks = createKeyshift(declaration, { source, clock, name: 'running', logger: capture.logger('running') });
+      capture.events(ks as never, 'running');
+      await ks.ready();
+      for (const n of names) source.set(n, canary.value);
+      await clock.tick(1_100);
+      const results = await ks.refresh();
+      for (const r of results) capture.error(`refresh ${r.name}`, r.error);
+      await flush();
+      assert.equal(results.filter((r) => r.error !== undefined).length, names.length, 'every throw surfaced as an error');
+      for (const n of names) assert.equal(ks.get(n as never).reveal(), 'ok', `${n} kept its working value`);
+      const status = JSON.stringify(ks.status());
+      capture.add('status()', status);
+      assert.match(status, /the (validator|codec) threw/);
+      capture.add('inspect', inspect(ks, { showHidden: true, depth: 8 }));
+      await ks.close();
+    } finally {
+      capture.stop();
+    }
+    const places = Object.keys(capture.summary());
+    for (const place of ['thrown ready', 'thrown refresh THROWN_0', 'running.error', `channel ${channels.error.name as string}`, 'status()']) {
+      assert.ok(places.includes(place), `nothing reached ${place} (saw ${places.join(', ')})`);
+    }
+    assert.deepEqual(capture.leaks([canary]), {});
+  });
 });
