@@ -131,7 +131,7 @@ export function renderPage(plan: readonly PlanItem[], coverage: ReadonlyMap<numb
 const NOTES = [
   "17: the plan asks for at most 16 fetches in flight at `ready()` and for 77 entries in under 150 ms at 50 ms latency; at 16 in flight that is 5 round trips (250 ms), so keyshift's default bound is higher (`DEFAULT_STARTUP_CONCURRENCY`) and `startupConcurrency: 16` is the opt-in.",
   '18: CI runs the soak for 3 s and asserts handles, warnings and rejections; heap growth and the RSS slope come from `bench/soak.ts --seconds N` runs (docs/benchmarks.md).',
-  "25/27: an unknown entry name shaped like a name (letters, digits, `_`, `-`) is named back in the 404, as plan 25 asks, even when it is a value pasted by mistake; the 404 goes only to the caller that sent it, and the audit line does not carry it.",
+  "25/27: an unknown entry name is named back in the 404, as plan 25 asks, when it reads like a name (`src/core/shown-name.ts`: words of letters in one case or camelCase, with at most a trailing number); a token pasted as a name (a digit inside a word, mixed case) is withheld there, in `get()`/`refresh()` errors and in the agent's 404 and log. The audit line never carries an unknown name.",
   '35: the pin holds within a request (no change between its reads). Entries stored separately land one by one, so a request can start between two of them; values that must change together belong in one JSON entry, which is never seen half-updated.',
 ];
 

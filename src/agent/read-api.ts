@@ -1,3 +1,4 @@
+import { readsLikeName, shownName } from '../core/shown-name.ts';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { createTokenAuth } from '../http/token-auth.ts';
 import type { Logger } from '../types.ts';
@@ -29,6 +30,25 @@ export interface ReadApi {
 }
 
 /**
+ * The request path as the access log shows it: the query dropped, a path that is no
+ * route replaced, and an entry name in `/v1/entries/NAME` kept only when it reads like
+ * a name (src/core/shown-name.ts): a client that pastes a value where the name goes
+ * must not put it in the agent's log.
+ */
+function loggedPath(target: string | undefined): string {
+  const path = (target ?? '').split('?')[0] ?? '';
+  if (path === '/v1/entries' || path === '/v1/changes') return path;
+  if (!path.startsWith('/v1/entries/')) return '(not a route)';
+  let name: string;
+  try {
+    name = decodeURIComponent(path.slice('/v1/entries/'.length));
+  } catch {
+    name = '';
+  }
+  return readsLikeName(name) ? path : '/v1/entries/(withheld)';
+}
+
+/**
  * The agent's local read API, GET only, no request body:
  * - `/v1/entries/NAME`: `{ name, value, version, generation }`;
  * - `/v1/entries?names=A,B` (or all): `{ generation, entries: { A: { value, version } } }`,
@@ -50,7 +70,7 @@ export function createReadApi(view: AgentView, options: ReadApiOptions): ReadApi
     const entries: Record<string, { value: string | null; version: string }> = {};
     for (const name of names) {
       const entry = snapshot.entries.get(name);
-      if (!allowed.has(name) || (entry === undefined && !snapshot.withheld.has(name))) return replyError(res, 404, 'unknown_entry', `entry ${name} is not handed out by this agent`);
+      if (!allowed.has(name) || (entry === undefined && !snapshot.withheld.has(name))) return replyError(res, 404, 'unknown_entry', `entry ${shownName(name)} is not handed out by this agent`);
       if (entry === undefined) return replyError(res, 503, 'KS_ERR_STALE', `entry ${name} is past its maxStaleMs and fails closed`);
       entries[name] = { value: entry.value, version: entry.version };
     }
@@ -127,7 +147,7 @@ export function createReadApi(view: AgentView, options: ReadApiOptions): ReadApi
       } catch {
         replyError(res, 400, 'bad_request', 'the request could not be read');
       }
-      res.once('finish', () => log?.info({ method: req.method, path: (req.url ?? '').split('?')[0]?.slice(0, 200), status: res.statusCode }, 'agent read api'));
+      res.once('finish', () => log?.info({ method: req.method, path: loggedPath(req.url), status: res.statusCode }, 'agent read api'));
     },
     close: () => waiters.close(),
   };

@@ -30,6 +30,7 @@ import { type BackoffOptions, backoffDelay } from './schedule.ts';
 import { SingleFlight } from './single-flight.ts';
 import { startupError } from './startup-report.ts';
 import { statusOf } from './status.ts';
+import { shownName } from './shown-name.ts';
 
 export interface KeyshiftOptions {
   /** Where values come from: localStore(), env(), gcpSecretManager(), fallbackChain([...])... */
@@ -231,7 +232,7 @@ export class Manager {
 
   #miss(name: string): never {
     const state = this.#states.get(name);
-    if (!state) throw new KeyshiftError(ErrorCodes.UNKNOWN_ENTRY, `unknown entry ${JSON.stringify(name)}: it is not declared`);
+    if (!state) throw new KeyshiftError(ErrorCodes.UNKNOWN_ENTRY, `unknown entry ${shownName(name)}: it is not declared`);
     if (state.info.kind === 'static') {
       throw new KeyshiftError(ErrorCodes.WRONG_KIND, `entry ${name} is static: read it as .static.${name}`, { entry: name });
     }
@@ -372,7 +373,7 @@ export class Manager {
     for (const name of list) {
       const state = this.#states.get(name);
       if (!state) {
-        return Promise.reject(new KeyshiftError(ErrorCodes.UNKNOWN_ENTRY, `unknown entry ${JSON.stringify(name)}: it is not declared`));
+        return Promise.reject(new KeyshiftError(ErrorCodes.UNKNOWN_ENTRY, `unknown entry ${shownName(name)}: it is not declared`));
       }
       if (state.info.kind === 'static') {
         const message = `entry ${name} is static: it is read once and never refreshed`;
@@ -715,7 +716,7 @@ export class Manager {
    */
   reportFailure(name: string): FailureReport {
     const state = this.#states.get(name);
-    if (state === undefined) throw new KeyshiftError(ErrorCodes.UNKNOWN_ENTRY, `unknown entry ${JSON.stringify(name)}: it is not declared`);
+    if (state === undefined) throw new KeyshiftError(ErrorCodes.UNKNOWN_ENTRY, `unknown entry ${shownName(name)}: it is not declared`);
     const r = state.rollout;
     const policy = state.info.adoption;
     if (r === undefined || policy === undefined || this.#closing) return { name, counted: false, version: undefined, failures: 0, halted: false };
@@ -756,7 +757,7 @@ export class Manager {
   stepBack(name: string, reason: string): Promise<RefreshResult> {
     const state = this.#states.get(name);
     if (state?.info.kind !== 'dynamic') {
-      return Promise.reject(new KeyshiftError(ErrorCodes.UNKNOWN_ENTRY, `stepBack(): ${JSON.stringify(name)} is not a dynamic entry`));
+      return Promise.reject(new KeyshiftError(ErrorCodes.UNKNOWN_ENTRY, `stepBack(): ${shownName(name)} is not a dynamic entry`));
     }
     if (this.#closing) return Promise.reject(new KeyshiftError(ErrorCodes.CLOSED, 'stepBack() after close()'));
     this.#logger.info({ entry: name, version: state.version, reason }, `entry ${name} may step back from version ${state.version}: ${reason}`);

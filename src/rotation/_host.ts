@@ -3,6 +3,7 @@ import type { Declaration, EntryInfo } from '../core/define-secrets.ts';
 import type { EventName, Listener, Trigger } from '../core/events.ts';
 import type { ManagerStatus, RefreshResult } from '../core/manager.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import { readsLikeName, shownName } from '../core/shown-name.ts';
 import type { Disposer } from '../types.ts';
 
 /** What the rotation parts use of a manager, with entry names as plain strings. */
@@ -35,9 +36,7 @@ export function hostOf<D extends Declaration>(keyshift: Keyshift<D>, owner: stri
 export function entryOf(host: RotationHost, name: string, owner: string): EntryInfo {
   const entry = host.entries.find((e) => e.name === name);
   if (!entry) {
-    throw new KeyshiftError(ErrorCodes.UNKNOWN_ENTRY, `${owner}: entry ${JSON.stringify(name)} is not declared in manager ${host.name}`, {
-      entry: name,
-    });
+    throw new KeyshiftError(ErrorCodes.UNKNOWN_ENTRY, `${owner}: entry ${shownName(name)} is not declared in manager ${host.name}`, readsLikeName(name) ? { entry: name } : {});
   }
   return entry;
 }

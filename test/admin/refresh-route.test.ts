@@ -64,6 +64,12 @@ describe('POST /admin/refresh', () => {
       assert.equal(problem.error.code, 'KS_ERR_UNKNOWN_ENTRY');
       assert.match(problem.error.message, /NOT_DECLARED/);
       assert.deepEqual(problem.error.entries, ['NOT_DECLARED']);
+      // a value pasted as a name has a name's characters but does not read like one: not named back
+      const pasted = await f.authed('/admin/refresh', post('{"names": ["xoxb-2xK9aP7mQ3vR8tL1wZ5n"]}'));
+      assert.equal(pasted.status, 404);
+      const pastedText = await pasted.text();
+      assert.match(pastedText, /KS_ERR_UNKNOWN_ENTRY/);
+      assert.equal(pastedText.includes('2xK9aP7m'), false, 'the pasted value is named back');
       const statik = await f.authed('/admin/refresh', post('{"names": ["SUCCESS_URL_SIGNING_KEY"]}'));
       assert.equal(statik.status, 409);
       assert.match(((await statik.json()) as { error: { message: string } }).error.message, /SUCCESS_URL_SIGNING_KEY is static/);
@@ -72,6 +78,7 @@ describe('POST /admin/refresh', () => {
         f.audit.map((a) => [a.status, a.outcome, a.names, a.unknownNames]),
         [
           [404, 'not-found', ['TP_FLAT_FEE'], 1],
+          [404, 'not-found', [], 1],
           [409, 'conflict', ['SUCCESS_URL_SIGNING_KEY'], undefined],
         ],
       );

@@ -11,6 +11,7 @@ import type { RenderFs } from '../../src/agent/file-renderer.ts';
 import { type AgentEvent, type RunningAgent, startAgent } from '../../src/agent/start-agent.ts';
 import { ErrorCodes, KeyshiftError } from '../../src/errors.ts';
 import { memorySource } from '../../src/sources/memory.ts';
+import type { Logger } from '../../src/types.ts';
 import { createFakeClock, type FakeClock } from '../../src/testing/fake-clock.ts';
 
 const TOKEN = 'agent-test-token-0123456789';
@@ -20,7 +21,7 @@ after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-async function setup(extra: Record<string, unknown> = {}, renderFs?: RenderFs, clock?: FakeClock) {
+async function setup(extra: Record<string, unknown> = {}, renderFs?: RenderFs, clock?: FakeClock, logger: Logger = quiet) {
   const dir = await mkdtemp(join(tmpdir(), 'keyshift-agent-'));
   dirs.push(dir);
   const source = memorySource({ values: { API_KEY: 'key-one', LIMIT: '5' } });
@@ -35,7 +36,7 @@ async function setup(extra: Record<string, unknown> = {}, renderFs?: RenderFs, c
     dir,
   );
   const events: AgentEvent[] = [];
-  const agent = await startAgent({ config, source, env: { KEYSHIFT_AGENT_TOKEN: TOKEN, KEYSHIFT_ADMIN_TOKEN: TOKEN }, logger: quiet, onEvent: (e) => events.push(e), ...(renderFs ? { renderFs } : {}), ...(clock ? { clock } : {}) });
+  const agent = await startAgent({ config, source, env: { KEYSHIFT_AGENT_TOKEN: TOKEN, KEYSHIFT_ADMIN_TOKEN: TOKEN }, logger, onEvent: (e) => events.push(e), ...(renderFs ? { renderFs } : {}), ...(clock ? { clock } : {}) });
   return { dir, source, config, agent, events };
 }
 
@@ -77,6 +78,41 @@ describe('startAgent', () => {
       assert.equal(health.status, 200);
       assert.doesNotMatch(await health.text(), /key-one/);
     } finally {
+      await agent.close();
+    }
+  });
+
+  it('a value pasted where an entry name goes is neither named back in the 404 nor written to the access log', async () => {
+    const lines: string[] = [];
+    let wanted = 0;
+    let reached: (() => void) | undefined;
+    const record = (obj: unknown, msg: string): void => {
+      lines.push(`${msg} ${JSON.stringify(obj)}`);
+      if (lines.filter((l) => l.startsWith('agent read api')).length >= wanted) reached?.();
+    };
+    const { agent } = await setup({}, undefined, undefined, { info: record, warn: record, error: record });
+    const value = 'ghp_7Fq2Lx9WmZ3kP8vR1tY6nB4cD0sJ5hA2eG';
+    const fragment = value.slice(4, 12);
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const targets = [`/v1/entries/${value}`, `/v1/entries/${encodeURIComponent(value)}`, `/v1/entries?names=API_KEY,${value}`, `/${value}`, `/v1/${value}?x=${value}`];
+    const keepAlive = setInterval(() => {}, 60_000);
+    try {
+      wanted = targets.length;
+      const logged = new Promise<void>((resolve) => {
+        reached = resolve;
+      });
+      const bodies: string[] = [];
+      for (const target of targets) {
+        const res = await fetch(`${agent.apiAddress}${target}`, { headers: auth });
+        assert.equal(res.status, 404, target.replace(value, 'VALUE'));
+        bodies.push(await res.text());
+      }
+      await logged;
+      const text = [...bodies, ...lines].join('\n');
+      assert.match(text, /withheld/);
+      assert.equal(text.includes(fragment), false, 'the value is in a 404 or a log line');
+    } finally {
+      clearInterval(keepAlive);
       await agent.close();
     }
   });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { createKeyshift, defineSecrets, ErrorCodes, type KeyshiftError, Secret, StaleSecretError, t } from '../../src/index.ts';
 import { createFakeClock, flush, memorySource } from '../../src/testing/index.ts';
 
@@ -40,6 +41,33 @@ describe('Manager: ready()', () => {
     assert.throws(() => untyped.get('NOPE'), (e: KeyshiftError) => e.code === ErrorCodes.UNKNOWN_ENTRY && e.message.includes('NOPE'));
     assert.throws(() => untyped.get('SIGNING'), (e: KeyshiftError) => e.code === ErrorCodes.WRONG_KIND && e.message.includes('.static.SIGNING'));
     await assert.rejects(ks.refresh('SIGNING' as never), { code: ErrorCodes.WRONG_KIND });
+    await ks.close();
+  });
+
+  it('never quotes a value passed where a name goes (get, refresh, reportFailure), and still names a mistyped name', async () => {
+    const { ks } = setup();
+    await ks.ready();
+    const untyped = ks as unknown as { get(n: string): unknown; refresh(n: string): Promise<unknown>; reportFailure(n: string): unknown };
+    const value = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc'; // a token-shaped value, pasted as a name
+    const seen: string[] = [];
+    const record = (e: unknown): true => {
+      const error = e as KeyshiftError;
+      assert.equal(error.code, ErrorCodes.UNKNOWN_ENTRY);
+      seen.push(error.message, String(error.stack), JSON.stringify(error), inspect(error, { showHidden: true }));
+      return true;
+    };
+    for (const name of [value, value.toUpperCase(), `${value}\n`, value.slice(8)]) {
+      assert.throws(() => untyped.get(name), record);
+      await assert.rejects(untyped.refresh(name), record);
+      assert.throws(() => untyped.reportFailure(name), record);
+    }
+    const text = seen.join('\n');
+    assert.match(text, /withheld: it does not read like a name/);
+    assert.equal(text.toLowerCase().includes(value.slice(8, 16).toLowerCase()), false, 'the value, or part of it, is in the error');
+    // a mistyped name reads like a name and is still named, in any of the usual styles
+    for (const name of ['API_KYE', 'NOPE', 'apiKey', 'api-key', 'S3_BUCKET', 'KEY_V2']) {
+      assert.throws(() => untyped.get(name), (e: KeyshiftError) => e.message.includes(JSON.stringify(name)));
+    }
     await ks.close();
   });
 

@@ -1,3 +1,4 @@
+import { NAME_WITHHELD, readsLikeName, shownName } from '../../core/shown-name.ts';
 import { ADMIN_MAX_REFRESH_NAMES } from '../../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import { json, problem } from '../_http.ts';
@@ -55,8 +56,9 @@ function plan(scope: readonly AdminManager[], names: string[]): { ok: true; work
   }
   const known = names.filter((n) => !unknown.includes(n));
   if (unknown.length > 0) {
-    const message = `unknown entry ${JSON.stringify(unknown[0])}: no manager declares it`;
-    return { ok: false, result: { response: problem(404, ErrorCodes.UNKNOWN_ENTRY, message, { entries: unknown }), names: known, unknownNames: unknown.length } };
+    const message = `unknown entry ${shownName(unknown[0])}: no manager declares it`;
+    const entries = unknown.map((name) => (readsLikeName(name) ? name : NAME_WITHHELD));
+    return { ok: false, result: { response: problem(404, ErrorCodes.UNKNOWN_ENTRY, message, { entries }), names: known, unknownNames: unknown.length } };
   }
   if (statics.length > 0) {
     const message = `entry ${statics[0]} is static: it is read once at startup and never refreshed; restart the service to load a new version`;

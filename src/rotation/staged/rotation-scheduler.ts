@@ -1,3 +1,4 @@
+import { readsLikeName, shownName } from '../../core/shown-name.ts';
 /**
  * What starts rotations: a schedule per secret (`rotateEveryMs`, with a jitter every
  * instance agrees on and an allowed window), Secret Manager's `SECRET_ROTATE`
@@ -138,7 +139,7 @@ export function createRotationScheduler(options: RotationSchedulerOptions): Rota
 
   const entryOf = (name: string): ScheduledRotation => {
     const entry = byName.get(name);
-    if (entry === undefined) throw new KeyshiftError(ErrorCodes.UNKNOWN_ENTRY, `no rotation is scheduled for ${name}`, { entry: name });
+    if (entry === undefined) throw new KeyshiftError(ErrorCodes.UNKNOWN_ENTRY, `no rotation is scheduled for ${shownName(name)}`, readsLikeName(name) ? { entry: name } : {});
     return entry;
   };
 
