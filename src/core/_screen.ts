@@ -18,12 +18,18 @@
  *   "got ab" but not "table"; looking for two-letter runs would withhold every message.
  *   Inside JSON, keys and leaves shorter than ECHO_MIN are not screened (see formsOf),
  *   nor is a short value without a letter or digit.
+ * - a message is also withheld when it repeats ENCODED_MIN (8) characters in a row of the
+ *   value's text (or of a JSON value's keys and leaves) in base64, base64url or hex, in
+ *   any case: a validator that prints what it got as bytes ("got 736b5f6c...") or a codec
+ *   that reports a Buffer. Eight, since these alphabets are what ordinary messages are
+ *   made of (4 hex digits are a year).
  * A message that is withheld is replaced as a whole, never masked in part: masking
  * leaves the characters between matches, which can be most of a slightly altered value.
  * The price is false positives: a value "10000" withholds "above the maximum of 1000".
  */
 
 export const ECHO_MIN = 4;
+export const ENCODED_MIN = 8;
 export const WITHHELD = 'the message is withheld: it repeats part of the value';
 
 const ALNUM = /[\p{L}\p{N}]/u;
@@ -76,20 +82,35 @@ function hasWord(message: string, short: string): boolean {
   return false;
 }
 
+/** The lower-case runs of ENCODED_MIN characters of `form`'s UTF-8 bytes in base64 (and base64url) and hex. */
+function encodedRunsOf(form: string, into: Set<string>): void {
+  const bytes = Buffer.from(form, 'utf8');
+  for (const text of [bytes.toString('base64').replace(/=+$/, ''), bytes.toString('hex')]) {
+    const lower = text.toLowerCase().replace(/\+/g, '-').replace(/\//g, '_');
+    for (let i = 0; i + ENCODED_MIN <= lower.length; i++) into.add(lower.slice(i, i + ENCODED_MIN));
+  }
+}
+
 /** True when `message` repeats any of `forms` by the rule above. */
 export function echoes(message: string, forms: readonly string[]): boolean {
   const lower = message.toLowerCase();
   const chars = [...lower];
   const runs = new Set<string>();
+  const encoded = new Set<string>();
   for (const form of forms) {
     if (form.length === 0) continue;
     if ([...form].length < ECHO_MIN) {
       // a short value without a letter or digit (" ", "-") would withhold every message
       if (ALNUM.test(form) && hasWord(lower, form.toLowerCase())) return true;
-    } else runsOf(form, runs);
+    } else {
+      runsOf(form, runs);
+      encodedRunsOf(form, encoded);
+    }
   }
-  if (runs.size === 0) return false;
   for (let i = 0; i + ECHO_MIN <= chars.length; i++) if (runs.has(chars.slice(i, i + ECHO_MIN).join(''))) return true;
+  if (encoded.size === 0) return false;
+  const url = lower.replace(/\+/g, '-').replace(/\//g, '_'); // base64 and base64url alike
+  for (let i = 0; i + ENCODED_MIN <= url.length; i++) if (encoded.has(url.slice(i, i + ENCODED_MIN))) return true;
   return false;
 }
 

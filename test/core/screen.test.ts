@@ -110,4 +110,19 @@ describe('issue paths by position, never by name', () => {
       assert.equal(reasonOf(() => t.json(schema).decode(text)), `failed validation at $.key#1[1]: ${WITHHELD}`);
     }
   });
+
+  it('a validator that echoes the value as bytes (base64, base64url, hex, in any case, or 8 characters of it) is withheld', () => {
+    const secret = 'sk_live_Abc123XyZ987/+?~ü';
+    const bytes = Buffer.from(secret);
+    const encodings = [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'), bytes.toString('hex').toUpperCase(), bytes.toString('base64').slice(8, 16), bytes.toString('hex').slice(20, 28)];
+    for (const encoded of encodings) {
+      assert.equal(echoes(`expected 32 bytes, got <Buffer ${encoded}>`, [secret]), true, `${encoded.length} encoded characters`);
+      assert.equal(reasonOf(() => t.json(echoing(() => `got ${encoded}`)).decode(JSON.stringify(secret))), `failed validation at $: ${WITHHELD}`);
+    }
+    // a JSON value's leaves count too, and ordinary hex, base64 and numbers in a message stay
+    assert.equal(echoes(`bad key ${Buffer.from('tenant-secret-key').toString('hex')}`, formsOf({ k: 'tenant-secret-key' })), true);
+    for (const message of ['expected 64 hex digits, got 12', 'request 0123abcd failed', 'at least 10000000 bytes', 'expected a base64 string such as aGVsbG8gd29ybGQ']) {
+      assert.equal(echoes(message, [secret]), false, message);
+    }
+  });
 });
