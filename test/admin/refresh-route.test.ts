@@ -70,6 +70,13 @@ describe('POST /admin/refresh', () => {
       const pastedText = await pasted.text();
       assert.match(pastedText, /KS_ERR_UNKNOWN_ENTRY/);
       assert.equal(pastedText.includes('2xK9aP7m'), false, 'the pasted value is named back');
+      // the same for "manager": a name is named back, a token is not
+      const noManager = await f.authed('/admin/refresh', post('{"manager": "billing-eu"}'));
+      assert.equal(noManager.status, 404);
+      assert.match(((await noManager.json()) as { error: { message: string } }).error.message, /no manager named "billing-eu"/);
+      const pastedManager = await f.authed('/admin/refresh', post('{"manager": "xoxb-2xK9aP7mQ3vR8tL1wZ5n"}'));
+      assert.equal(pastedManager.status, 404);
+      assert.equal((await pastedManager.text()).includes('2xK9aP7m'), false, 'the pasted value is named back as a manager');
       const statik = await f.authed('/admin/refresh', post('{"names": ["SUCCESS_URL_SIGNING_KEY"]}'));
       assert.equal(statik.status, 409);
       assert.match(((await statik.json()) as { error: { message: string } }).error.message, /SUCCESS_URL_SIGNING_KEY is static/);
@@ -79,6 +86,8 @@ describe('POST /admin/refresh', () => {
         [
           [404, 'not-found', ['TP_FLAT_FEE'], 1],
           [404, 'not-found', [], 1],
+          [404, 'not-found', [], undefined],
+          [404, 'not-found', [], undefined],
           [409, 'conflict', ['SUCCESS_URL_SIGNING_KEY'], undefined],
         ],
       );

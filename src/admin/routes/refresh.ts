@@ -91,7 +91,7 @@ export async function refreshRoute(request: Request, ctx: RouteContext): Promise
   const { names, manager } = parsed.value;
   const scope = manager === undefined ? ctx.managers : ctx.managers.filter((ks) => ks.name === manager);
   if (scope.length === 0) {
-    const shown = /^[\w.:-]{1,128}$/.test(manager ?? '') ? ` ${JSON.stringify(manager)}` : '';
+    const shown = /^[\w.:-]{1,128}$/.test(manager ?? '') && (manager ?? '').split(/[.:]+/).every((part) => part === '' || readsLikeName(part)) ? ` ${JSON.stringify(manager)}` : '';
     return { response: problem(404, 'unknown_manager', `no manager named${shown} is served here`), names: names ?? [] };
   }
   let work: Map<AdminManager, string[] | undefined>;
