@@ -153,6 +153,20 @@ export function errorKind(error: Error): string {
 }
 
 /**
+ * A stand-in `cause` for something user code threw while it held a value (a listener of
+ * `change`, a rotator's step): the thrown thing's class and its stack frames (code
+ * locations), never its message, `name`, properties or own cause, which can repeat the
+ * value the code was handed.
+ */
+export function valueFreeCause(error: unknown): Error {
+  const kind = error instanceof Error ? errorKind(error) : typeof error;
+  const cause = new Error(`${kind} (its message is withheld: it may hold a value)`);
+  const frames = error instanceof Error && typeof error.stack === 'string' ? error.stack.split('\n').filter((line) => /^\s+at /.test(line)) : [];
+  cause.stack = [`Error: ${cause.message}`, ...frames].join('\n');
+  return cause;
+}
+
+/**
  * Wraps anything thrown by a source or callback into a KeyshiftError without
  * copying its message (a third-party message may hold a credential, F4).
  */

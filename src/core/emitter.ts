@@ -1,4 +1,4 @@
-import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import { ErrorCodes, errorKind, KeyshiftError, valueFreeCause } from '../errors.ts';
 import type { Disposer, Logger } from '../types.ts';
 import { channels } from './diagnostics.ts';
 import type { EventName, KeyshiftEvents, Listener } from './events.ts';
@@ -48,8 +48,9 @@ export class Emitter {
   }
 
   #listenerFailed(event: EventName, cause: unknown): void {
-    const kind = cause instanceof Error ? cause.name : typeof cause;
-    const error = new KeyshiftError(ErrorCodes.INTERNAL, `a "${event}" listener threw ${kind}`, { cause });
+    // a listener was handed the value (a change event's secret): what it threw is not copied
+    const kind = cause instanceof Error ? errorKind(cause) : typeof cause;
+    const error = new KeyshiftError(ErrorCodes.INTERNAL, `a "${event}" listener threw ${kind}`, { cause: valueFreeCause(cause) });
     if (event === 'error') {
       this.logger.error({ code: error.code, event }, error.message);
       return;

@@ -9,7 +9,7 @@ import {
   DEFAULT_STARTUP_CONCURRENCY,
   DEFAULT_STARTUP_TIMEOUT_MS,
 } from '../constants.ts';
-import { ErrorCodes, isTransient, KeyshiftError, StaleSecretError } from '../errors.ts';
+import { ErrorCodes, isTransient, KeyshiftError, StaleSecretError, valueFreeCause } from '../errors.ts';
 import type { Clock, Disposer, Logger, RolloutMarker, Source, SourceValue } from '../types.ts';
 import { adoptionSlot, fractionAt, inSlice, nextStepInMs } from './adoption.ts';
 import { withDevDefaults } from './_dev-defaults.ts';
@@ -427,7 +427,7 @@ export class Manager {
   }
 
   readonly #internalError = (cause: unknown): void => {
-    const error = new KeyshiftError(ErrorCodes.INTERNAL, 'a background refresh failed unexpectedly', { cause });
+    const error = new KeyshiftError(ErrorCodes.INTERNAL, 'a background refresh failed unexpectedly', { cause: valueFreeCause(cause) });
     this.#events.emit('error', { name: undefined, error, trigger: 'listener', consecutiveFailures: 0 });
   };
 

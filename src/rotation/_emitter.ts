@@ -1,5 +1,6 @@
 import { type ChannelPart, channelOf } from '../core/diagnostics.ts';
 import type { Disposer, Logger } from '../types.ts';
+import { errorKind } from '../errors.ts';
 
 /**
  * The small typed emitter of the rotation parts (pool, keyring, runner, scheduler). A
@@ -47,7 +48,7 @@ export class RotationEmitter<Events extends object> {
   }
 
   #failed(event: keyof Events, cause: unknown): void {
-    const kind = cause instanceof Error ? cause.name : typeof cause;
+    const kind = cause instanceof Error ? errorKind(cause) : typeof cause;
     this.logger.error({ owner: this.owner, event: String(event) }, `a "${String(event)}" listener of ${this.owner} threw ${kind}`);
   }
 }

@@ -229,3 +229,53 @@ describe('A codec or validator that throws instead of answering: nothing it thre
     assert.deepEqual(capture.leaks([canary]), {});
   });
 });
+
+describe('A listener handed a value that throws it: the error event carries a value-free stand-in, not what it threw', () => {
+  it('sync and async change listeners, an Error with the value in its message, name and cause, and a bare string', async () => {
+    const canary = makeCanary('l');
+    const clock = createFakeClock();
+    const source = memorySource({ values: { API_KEY: 'first-version-ok' } });
+    const capture = new Capture();
+    const ks = createKeyshift(defineSecrets({ API_KEY: { type: t.string(), category: 'api-key' } }), { source, clock, name: 'listening', logger: capture.logger('logger') });
+    const errors: KeyshiftError[] = [];
+    let heard: (() => void) | undefined;
+    const allHeard = new Promise<void>((resolve) => {
+      heard = resolve;
+    });
+    const keepAlive = setInterval(() => {}, 60_000);
+    try {
+      capture.events(ks as never, 'listening');
+      ks.on('error', (e) => {
+        capture.error('error event', e.error);
+        if (errors.push(e.error) === 3) heard?.();
+      });
+      await ks.ready();
+      ks.on('change', (e) => {
+        const value = ks.get(e.name as 'API_KEY').reveal();
+        const error = new RangeError(`cannot use ${value}`, { cause: { value } });
+        error.name = value;
+        throw error;
+      });
+      ks.on('change', async (e) => {
+        throw new Error(`async: ${ks.get(e.name as 'API_KEY').reveal()}`);
+      });
+      ks.on('change', (e) => {
+        throw `a string: ${ks.get(e.name as 'API_KEY').reveal()}`;
+      });
+      source.set('API_KEY', canary.value);
+      await clock.tick(1_100);
+      await ks.refresh('API_KEY');
+      await allHeard;
+      capture.add('inspect', inspect(ks, { showHidden: true, depth: 8 }));
+    } finally {
+      clearInterval(keepAlive);
+      await ks.close();
+      capture.stop();
+    }
+    assert.deepEqual(errors.map((e) => e.message).sort(), ['a "change" listener threw Error', 'a "change" listener threw RangeError', 'a "change" listener threw string']);
+    for (const e of errors.filter((x) => !x.message.endsWith('string'))) assert.match(String((e.cause as Error).stack), /\n\s+at /, 'the stand-in keeps the stack frames');
+    const places = Object.keys(capture.summary());
+    for (const place of ['thrown error event', 'listening.error', `channel ${channels.error.name as string}`]) assert.ok(places.includes(place), `nothing reached ${place}`);
+    assert.deepEqual(capture.leaks([canary]), {});
+  });
+});

@@ -6,7 +6,7 @@
  * lease released, so any process resumes there.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { ErrorCodes, KeyshiftError } from '../../errors.ts';
+import { ErrorCodes, errorKind, KeyshiftError, valueFreeCause } from '../../errors.ts';
 import type { Logger } from '../../types.ts';
 import type { RotationEmitter } from '../_emitter.ts';
 import { adoptionOf, type RotationAdoption } from './_rotation-adoption.ts';
@@ -35,10 +35,10 @@ function view(version: number, bytes: Uint8Array): RotationValue {
 /** A step's failure as a value-free KeyshiftError: a third-party message may carry request data, so it is never copied. */
 function stepError(name: string, kind: string, stage: RotationStage, error: unknown): KeyshiftError {
   if (error instanceof KeyshiftError) return error;
-  const what = error instanceof Error ? error.name : typeof error;
+  const what = error instanceof Error ? errorKind(error) : typeof error;
   return new KeyshiftError(ErrorCodes.ROTATION_REFUSED, `the ${stage} step of the ${kind} rotator threw ${what}`, {
     entry: name,
-    cause: error,
+    cause: valueFreeCause(error),
     details: { stage },
   });
 }

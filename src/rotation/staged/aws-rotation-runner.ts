@@ -32,7 +32,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DEFAULT_ROTATION_LEASE_MS } from '../../constants.ts';
 import { silentLogger, stderrLogger } from '../../core/logger.ts';
-import { ErrorCodes, KeyshiftError } from '../../errors.ts';
+import { ErrorCodes, errorKind, KeyshiftError, valueFreeCause } from '../../errors.ts';
 import type { Disposer, Logger } from '../../types.ts';
 import { RotationEmitter } from '../_emitter.ts';
 import {
@@ -116,8 +116,8 @@ const finalToken = (id: string): string => {
 
 function stepError(name: string, kind: string, stage: RotationStage, error: unknown): KeyshiftError {
   if (error instanceof KeyshiftError) return error;
-  const what = error instanceof Error ? error.name : typeof error;
-  return new KeyshiftError(ErrorCodes.ROTATION_REFUSED, `the ${stage} step of the ${kind} rotator threw ${what}`, { entry: name, cause: error, details: { stage } });
+  const what = error instanceof Error ? errorKind(error) : typeof error;
+  return new KeyshiftError(ErrorCodes.ROTATION_REFUSED, `the ${stage} step of the ${kind} rotator threw ${what}`, { entry: name, cause: valueFreeCause(error), details: { stage } });
 }
 
 export function createAwsRotationRunner(options: AwsRotationRunnerOptions): AwsRotationRunner {
