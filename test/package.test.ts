@@ -168,6 +168,30 @@ describe('Package: packed, installed into a fresh project', { timeout: 900_000 }
     await mustRun(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], app, cleanEnv());
   });
 
+  it('typechecks, with no optional peer installed, every part whose use needs none (keyshift/admin included)', async () => {
+    // skipLibCheck false: a declaration that imports a peer's types fails here even if the adopter never calls that part
+    const peerFree = [
+      'keyshift',
+      'keyshift/sources/env',
+      'keyshift/sources/dotenv',
+      'keyshift/sources/file',
+      'keyshift/sources/memory',
+      'keyshift/sources/fallback-chain',
+      'keyshift/sources/local-store',
+      'keyshift/sources/gcp-pubsub-push',
+      'keyshift/local-store',
+      'keyshift/admin',
+      'keyshift/adapters/node-http',
+      'keyshift/rotation/keyring',
+      'keyshift/testing',
+    ];
+    const dir = join(app, 'peer-free');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ ...FRESH_TSCONFIG, include: ['parts.ts'] }));
+    await writeFile(join(dir, 'parts.ts'), `${peerFree.map((spec, i) => `import * as part${i} from '${spec}';`).join('\n')}\nexport const parts: unknown[] = [${peerFree.map((_, i) => `part${i}`).join(', ')}];\n`);
+    await mustRun(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], dir, cleanEnv());
+  });
+
   it('runs the quick start from the install, printing no secret', async () => {
     const secret = `canary-${Math.random().toString(36).slice(2)}`;
     await writeFile(
