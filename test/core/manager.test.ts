@@ -404,4 +404,24 @@ describe('Manager: isolation and close()', () => {
     assert.throws(() => defineSecrets({ X: { type: t.string(), ttlMs: -1 } }), { code: ErrorCodes.INVALID_DECLARATION });
     assert.throws(() => defineSecrets({ 'bad name': { type: t.string() } }), { code: ErrorCodes.INVALID_DECLARATION });
   });
+
+  it('refuses a typo or a wrong type in an entry (from JavaScript, or past the types) naming the entry and the field', () => {
+    const refused = (entry: unknown, message: RegExp): void => {
+      const declaration = { PAYMENTS_URL: entry } as unknown as Parameters<typeof defineSecrets>[0];
+      for (const declare of [() => defineSecrets(declaration), () => createKeyshift(declaration, { source: memorySource(), logger: false })]) {
+        assert.throws(declare, (e: KeyshiftError) => e.code === ErrorCodes.INVALID_DECLARATION && e.entry === 'PAYMENTS_URL' && message.test(e.message));
+      }
+    };
+    refused({ type: t.url(), catgory: 'service-url' }, /^entry PAYMENTS_URL: unknown field "catgory" \(the fields are type, static, category/);
+    refused({ type: t.url(), ttl: 5_000, maxStale: 1 }, /unknown field "ttl", "maxStale"/);
+    refused({ type: t.url(), static: 'yes' }, /static must be true or false/);
+    refused({ type: t.url(), optional: 1 }, /optional must be true or false/);
+    refused({ type: t.url(), secret: 'false' }, /secret must be true or false/);
+    refused({ type: t.url(), rotation: 'pg' }, /rotation must be 'keyring' or 'pg-pool'/);
+    refused({ type: t.url(), validate: (v: string) => v.length > 0 }, /validate must be a Standard Schema validator/);
+    refused({ type: t.url(), description: 42 }, /description must be a string/);
+    // every documented field is still accepted
+    const ok = { type: t.url(), static: false, category: 'service-url', key: 'URL', ttlMs: 1, maxStaleMs: 1, onStale: 'fail-closed', optional: true, secret: false, description: 'd', overlapMs: 1, devDefault: 'https://x.example/', adoption: false } as const;
+    assert.doesNotThrow(() => defineSecrets({ PAYMENTS_URL: ok }));
+  });
 });
