@@ -12,6 +12,7 @@ import {
 import { ErrorCodes, isTransient, KeyshiftError, StaleSecretError } from '../errors.ts';
 import type { Clock, Disposer, Logger, RolloutMarker, Source, SourceValue } from '../types.ts';
 import { adoptionSlot, fractionAt, inSlice, nextStepInMs } from './adoption.ts';
+import { checkOptions } from './_check-options.ts';
 import { withDevDefaults } from './_dev-defaults.ts';
 import { LatencySamples } from './_latency-samples.ts';
 import { systemClock } from './clock.ts';
@@ -158,8 +159,9 @@ export class Manager {
   readonly #scheduler: EntryScheduler;
 
   constructor(declaration: Declaration, options: KeyshiftOptions) {
-    if (typeof options?.source?.get !== 'function') {
-      throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'createKeyshift() needs options.source, such as localStore() or env()');
+    checkOptions(options);
+    if (typeof declaration !== 'object' || declaration === null) {
+      throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'createKeyshift() takes a declaration: an object of entries, such as defineSecrets() returns');
     }
     this.#opts = options;
     this.name = options.name ?? 'keyshift';
@@ -169,9 +171,6 @@ export class Manager {
     this.instanceId = options.instanceId ?? options.instance?.instanceId ?? randomUUID();
     this.#logger = options.logger === false ? { info() {}, warn() {}, error() {} } : (options.logger ?? stderrLogger);
     this.#events = new Emitter(this.name, this.#logger);
-    if (options.freshness !== undefined && options.freshness !== 'timers' && options.freshness !== 'requests') {
-      throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, "createKeyshift(): freshness must be 'timers' or 'requests'");
-    }
     this.#scheduler = new EntryScheduler(
       this.#states,
       { clock: this.#clock, random: this.#random, freshness: options.freshness, ttlJitter: options.ttlJitter, backoff: options.backoff, notifications: options.notifications },

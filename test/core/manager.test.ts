@@ -424,4 +424,60 @@ describe('Manager: isolation and close()', () => {
     const ok = { type: t.url(), static: false, category: 'service-url', key: 'URL', ttlMs: 1, maxStaleMs: 1, onStale: 'fail-closed', optional: true, secret: false, description: 'd', overlapMs: 1, devDefault: 'https://x.example/', adoption: false } as const;
     assert.doesNotThrow(() => defineSecrets({ PAYMENTS_URL: ok }));
   });
+
+  it('refuses a typo or a wrong type in the options at createKeyshift(), naming the option', () => {
+    const decl = defineSecrets({ API_KEY: { type: t.string(), category: 'api-key' } });
+    const refused = (options: Record<string, unknown>, message: RegExp): void => {
+      const full = { source: memorySource({ values: { API_KEY: 'sk-canary-value' } }), logger: false, ...options };
+      assert.throws(
+        () => createKeyshift(decl, full as unknown as Parameters<typeof createKeyshift>[1]),
+        (e: KeyshiftError) => e.code === ErrorCodes.INVALID_DECLARATION && message.test(e.message) && !e.message.includes('sk-canary'),
+      );
+    };
+    refused({ startupTimeout: 5_000 }, /^createKeyshift\(\): unknown option "startupTimeout" \(the options are source, name, logger/);
+    refused({ fetchTimeoutMs: '3000' }, /fetchTimeoutMs must be a positive number/);
+    refused({ fetchTimeoutMs: 0 }, /fetchTimeoutMs must be a positive number/);
+    refused({ startupTimeoutMs: Number.NaN }, /startupTimeoutMs must be a positive number/);
+    refused({ startupConcurrency: 2.5 }, /startupConcurrency must be a positive whole number/);
+    refused({ minStartupFailureMs: -1 }, /minStartupFailureMs must be a number of 0 or more/);
+    refused({ ttlJitter: 5 }, /ttlJitter must be a number from 0 to less than 1/);
+    refused({ minRefreshIntervalMs: -1 }, /minRefreshIntervalMs must be a number of 0 or more/);
+    refused({ maxValueBytes: 0 }, /maxValueBytes must be a positive whole number/);
+    refused({ backoff: { initialMs: -5 } }, /backoff\.initialMs must be a positive number/);
+    refused({ backoff: { initial: 5 } }, /unknown backoff field "initial"/);
+    refused({ backoff: { factor: 0.5 } }, /backoff\.factor must be a number of 1 or more/);
+    refused({ logger: 'yes' }, /logger must be a pino-compatible logger/);
+    refused({ logger: true }, /logger must be a pino-compatible logger/);
+    refused({ name: 42 }, /name must be a non-empty string/);
+    refused({ policy: {} }, /policy must be an array/);
+    refused({ clock: {} }, /clock must have now\(\)/);
+    refused({ random: 0.5 }, /random must be a function/);
+    refused({ freshness: 'request' }, /freshness must be 'timers' or 'requests'/);
+    refused({ instanceId: '' }, /instanceId must be a non-empty string/);
+    assert.throws(() => createKeyshift(null as unknown as typeof decl, { source: memorySource() }), { code: ErrorCodes.INVALID_DECLARATION });
+    assert.throws(() => createKeyshift(decl, undefined as unknown as Parameters<typeof createKeyshift>[1]), {
+      code: ErrorCodes.INVALID_DECLARATION,
+      message: /needs options\.source/,
+    });
+    // every documented option is still accepted, at its edge
+    const ks = createKeyshift(decl, {
+      source: memorySource(),
+      name: 'svc',
+      logger: false,
+      policy: [],
+      fetchTimeoutMs: 1,
+      startupTimeoutMs: 1,
+      startupConcurrency: 1,
+      minStartupFailureMs: 0,
+      backoff: { initialMs: 1, factor: 1, maxMs: 1, jitter: 0 },
+      ttlJitter: 0,
+      minRefreshIntervalMs: 0,
+      maxValueBytes: 1,
+      clock: createFakeClock(),
+      random: half,
+      freshness: 'requests',
+      instanceId: 'i-1',
+    });
+    assert.equal(ks.name, 'svc');
+  });
 });
