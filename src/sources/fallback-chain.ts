@@ -1,5 +1,6 @@
 import { ErrorCodes, KeyshiftError, toKeyshiftError } from '../errors.ts';
 import type { Source, SourceValue } from '../types.ts';
+import { checkSourceOptions } from './_check-source-options.ts';
 
 export interface FallbackChainOptions {
   /**
@@ -38,7 +39,15 @@ export interface FallbackChainOptions {
  * When every source tried fails, the first failure is thrown.
  */
 export function fallbackChain(sources: readonly Source[], options: FallbackChainOptions = {}): Source {
-  if (sources.length === 0) throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'fallbackChain() needs at least one source');
+  if (!Array.isArray(sources) || sources.length === 0) {
+    throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'fallbackChain() needs an array of at least one source');
+  }
+  for (const [index, source] of sources.entries()) {
+    if (typeof (source as Partial<Source> | undefined)?.get !== 'function') {
+      throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `fallbackChain(): sources[${index}] is not a source (such as env() or localStore())`);
+    }
+  }
+  checkSourceOptions('fallbackChain()', options, { onError: 'boolean', notFoundFallsThrough: 'boolean' });
   const onError = options.onError ?? true;
   const notFoundFallsThrough = options.notFoundFallsThrough ?? false;
   /** Entry name -> the index of the earliest source that has answered it with a value. */

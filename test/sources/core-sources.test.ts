@@ -199,3 +199,35 @@ describe('Source: fallback chain (plan test 9)', () => {
     await assert.rejects(chain.get('X', { signal: new AbortController().signal, maxBytes: 10 }), { code: ErrorCodes.SOURCE_DENIED });
   });
 });
+
+describe('Sources: their options are checked when they are made', () => {
+  it('a typo or a wrong type is KS_ERR_INVALID_DECLARATION naming the source and the option, not a default taken silently', async () => {
+    const { dotenv } = await import('../../src/sources/dotenv.ts');
+    const { localStore } = await import('../../src/sources/local-store.ts');
+    const refused = (make: () => unknown, message: RegExp): void => {
+      assert.throws(make, (e: { code?: string; message?: string }) => e.code === ErrorCodes.INVALID_DECLARATION && message.test(e.message ?? ''));
+    };
+    const loose = <T>(options: unknown): T => options as T;
+    refused(() => env(loose({ prefx: 'APP_' })), /^env\(\): unknown option "prefx" \(the options are env, prefix\)$/);
+    refused(() => env(loose({ prefix: 5 })), /^env\(\): option prefix must be a string$/);
+    refused(() => dotenv(loose({ file: '.env.local' })), /^dotenv\(\): unknown option "file" \(the options are path, prefix, watch\)$/);
+    refused(() => dotenv(loose({ watch: 'no' })), /dotenv\(\): option watch must be true or false/);
+    refused(() => fileSource(loose({})), /^fileSource\(\) needs options\.dir/);
+    refused(() => fileSource(loose(undefined)), /^fileSource\(\) needs options\.dir/);
+    refused(() => fileSource(loose({ dir: '/var/secrets', rescan: 5 })), /fileSource\(\): unknown option "rescan"/);
+    refused(() => fileSource({ dir: '/var/secrets', rescanMs: -1 }), /fileSource\(\): option rescanMs must be a number of 0 or more/);
+    refused(() => memorySource(loose({ value: { A: '1' } })), /memorySource\(\): unknown option "value"/);
+    refused(() => localStore(loose({ directory: '/tmp/x' })), /^localStore\(\): unknown option "directory" \(the options are dir, masterKey/);
+    refused(() => localStore(loose({ masterKey: 42 })), /localStore\(\): option masterKey must be a string or a Uint8Array/);
+    refused(() => fallbackChain(loose(env())), /fallbackChain\(\) needs an array of at least one source/);
+    refused(() => fallbackChain([]), /fallbackChain\(\) needs an array of at least one source/);
+    refused(() => fallbackChain(loose([env(), {}])), /fallbackChain\(\): sources\[1\] is not a source/);
+    refused(() => fallbackChain([env()], loose({ onErrors: false })), /fallbackChain\(\): unknown option "onErrors"/);
+    // the documented options are accepted
+    assert.equal(env({ env: {}, prefix: 'APP_' }).kind, 'env');
+    assert.equal(dotenv({ path: '.env', prefix: 'APP_', watch: false }).kind, 'dotenv');
+    assert.equal(fileSource({ dir: '/var/secrets', fileName: (n) => n.toLowerCase(), rescanMs: 0 }).kind, 'file');
+    assert.equal(localStore({ dir: '/tmp/x', masterKey: new Uint8Array(32), create: false, version: 'latest' }).kind, 'local-store');
+    assert.equal(fallbackChain([memorySource({ values: {} }), env()], { onError: false, notFoundFallsThrough: true }).kind, 'fallback(memory>env)');
+  });
+});
