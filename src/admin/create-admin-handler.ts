@@ -16,6 +16,7 @@ import { statusRoute } from './routes/status.ts';
 import { type AdminToken, createTokenAuth } from '../http/token-auth.ts';
 import type { AdminManager, AdminRequestInfo } from './types.ts';
 import { UsageMeter } from './usage-meter.ts';
+import { checkAdminOptions } from './_check-admin-options.ts';
 
 export interface AdminHandlerOptions {
   /** The managers to serve: one service's, or several. */
@@ -87,6 +88,7 @@ function clientOf(info: AdminRequestInfo | undefined): string {
  * handler. Async because prom-client, an optional peer, is imported here.
  */
 export async function createAdminHandler(options: AdminHandlerOptions): Promise<AdminHandler> {
+  checkAdminOptions(options);
   const managers = [options.managers].flat() as AdminManager[];
   if (managers.length === 0) throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'createAdminHandler() needs at least one manager');
   const basePath = normaliseBase(options.basePath);
