@@ -41,6 +41,9 @@ function realDelay(ms: number, signal: AbortSignal): Promise<void> {
 /** An in-memory, versioned source with fault injection: for tests (keyshift/testing) and the bench. */
 export function memorySource(options: MemorySourceOptions = {}): MemorySource {
   checkSourceOptions('memorySource()', options, { values: 'object', delay: 'function' });
+  for (const [name, value] of Object.entries(options.values ?? {})) {
+    if (typeof value !== 'string') throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `memorySource(): values.${name} must be a string (the stored text)`);
+  }
   const versions = new Map<string, { value: string | Uint8Array; version: string; order: number }>();
   const counters = new Map<string, number>();
   const watchers = new Set<(names?: readonly string[]) => void>();

@@ -217,6 +217,7 @@ describe('Sources: their options are checked when they are made', () => {
     refused(() => fileSource(loose({ dir: '/var/secrets', rescan: 5 })), /fileSource\(\): unknown option "rescan"/);
     refused(() => fileSource({ dir: '/var/secrets', rescanMs: -1 }), /fileSource\(\): option rescanMs must be a number of 0 or more/);
     refused(() => memorySource(loose({ value: { A: '1' } })), /memorySource\(\): unknown option "value"/);
+    refused(() => memorySource(loose({ values: { FEE: 1.5 } })), /^memorySource\(\): values\.FEE must be a string \(the stored text\)$/);
     refused(() => localStore(loose({ directory: '/tmp/x' })), /^localStore\(\): unknown option "directory" \(the options are dir, masterKey/);
     refused(() => localStore(loose({ masterKey: 42 })), /localStore\(\): option masterKey must be a string or a Uint8Array/);
     refused(() => fallbackChain(loose(env())), /fallbackChain\(\) needs an array of at least one source/);
