@@ -3,7 +3,7 @@
 // default taken silently (reading the wrong directory or variables).
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 
-type Kind = 'string' | 'boolean' | 'function' | 'object' | 'ms' | 'bytes';
+type Kind = 'string' | 'boolean' | 'function' | 'object' | 'ms' | 'bytes' | 'version';
 const WANTS: Record<Kind, string> = {
   string: 'a string',
   boolean: 'true or false',
@@ -11,9 +11,11 @@ const WANTS: Record<Kind, string> = {
   object: 'an object',
   ms: 'a number of 0 or more',
   bytes: 'a string or a Uint8Array',
+  version: 'a string, a number or a function',
 };
 
 function fits(value: unknown, kind: Kind): boolean {
+  if (kind === 'version') return typeof value === 'string' || typeof value === 'number' || typeof value === 'function';
   if (kind === 'bytes') return typeof value === 'string' || value instanceof Uint8Array;
   if (kind === 'ms') return typeof value === 'number' && Number.isFinite(value) && value >= 0;
   if (kind === 'object') return typeof value === 'object' && value !== null;

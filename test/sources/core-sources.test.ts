@@ -220,6 +220,14 @@ describe('Sources: their options are checked when they are made', () => {
     refused(() => memorySource(loose({ values: { FEE: 1.5 } })), /^memorySource\(\): values\.FEE must be a string \(the stored text\)$/);
     refused(() => localStore(loose({ directory: '/tmp/x' })), /^localStore\(\): unknown option "directory" \(the options are dir, masterKey/);
     refused(() => localStore(loose({ masterKey: 42 })), /localStore\(\): option masterKey must be a string or a Uint8Array/);
+    const { gcpSecretManager } = await import('../../src/sources/gcp-secret-manager.ts');
+    const { awsSecretsManager } = await import('../../src/sources/aws-secrets-manager.ts');
+    refused(() => gcpSecretManager(loose({ projet: 'pgp-live' })), /^gcpSecretManager\(\): unknown option "projet" \(the options are client, clientOptions, project/);
+    refused(() => gcpSecretManager(loose({ project: 'p', timeoutMs: '3000' })), /gcpSecretManager\(\): option timeoutMs must be a number of 0 or more/);
+    refused(() => awsSecretsManager(loose({ region: 'us-east-1' })), /^awsSecretsManager\(\): unknown option "region" \(the options are client, clientConfig/);
+    refused(() => awsSecretsManager(loose({ jsonKey: 1 })), /awsSecretsManager\(\): option jsonKey must be a string/);
+    assert.equal(gcpSecretManager({ project: 'p', secretId: (n) => n, version: 3, timeoutMs: 1_000 }).kind, 'gcp-secret-manager');
+    assert.equal(awsSecretsManager({ clientConfig: { region: 'us-east-1' }, versionStage: 'AWSCURRENT', jsonKey: 'password', orderByCreatedDate: false }).kind, 'aws-secrets-manager');
     refused(() => fallbackChain(loose(env())), /fallbackChain\(\) needs an array of at least one source/);
     refused(() => fallbackChain([]), /fallbackChain\(\) needs an array of at least one source/);
     refused(() => fallbackChain(loose([env(), {}])), /fallbackChain\(\): sources\[1\] is not a source/);
