@@ -131,6 +131,7 @@ export function gcpSecretManager(options: GcpSecretManagerOptions = {}): GcpSecr
       project = await projectLookup;
       if (project === undefined || project.includes('/')) {
         project = undefined;
+        projectLookup = undefined; // the next fetch asks the metadata server again
         throw invalid('no project: set the project option or GOOGLE_CLOUD_PROJECT (the metadata server, which names it on Cloud Run and GCE, did not answer)');
       }
     }
