@@ -394,6 +394,8 @@ describe('Manager: isolation and close()', () => {
     await flush();
     assert.equal(changes, 0);
     await assert.rejects(ks.refresh(), { code: ErrorCodes.CLOSED });
+    await assert.rejects(ks.ready(), { code: ErrorCodes.CLOSED });
+    assert.equal(ks.get('API_KEY').reveal(), 'k1', 'reads after close() keep the last value (docs/core.md)');
   });
 
   it('refuses a declaration that breaks the policy at declaration time, naming entry and rule', () => {
