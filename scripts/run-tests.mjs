@@ -28,6 +28,12 @@ const env = {
   ...process.env,
   NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import tsx --unhandled-rejections=strict`.trim(),
   ...(coverageDir ? { NODE_V8_COVERAGE: coverageDir } : {}),
+  // No test machine is on Google Cloud, and the tests meet Google only through emulators.
+  // google-gax asks google-auth-library for the universe domain on every client, even
+  // with the emulator's insecure credentials, and that probes the metadata server: a
+  // MetadataLookupWarning per client on a machine without one. keyshift's own project
+  // lookup (src/gcp/metadata.ts) does not read this variable.
+  METADATA_SERVER_DETECTION: process.env.METADATA_SERVER_DETECTION ?? 'none',
 };
 const r = spawnSync(
   process.execPath,
