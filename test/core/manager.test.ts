@@ -427,6 +427,18 @@ describe('Manager: isolation and close()', () => {
     assert.doesNotThrow(() => defineSecrets({ PAYMENTS_URL: ok }));
   });
 
+  it('on() refuses an event name it does not know (a typo would never fire) and a listener that is not a function', () => {
+    const { ks } = setup();
+    const loose = (event: string) => event as 'change';
+    assert.throws(() => ks.on(loose('changed'), () => {}), {
+      code: ErrorCodes.INVALID_DECLARATION,
+      message: /^on\(\): unknown event "changed" \(the events are fetch, change, out-of-order/,
+    });
+    assert.throws(() => ks.on('change', 'log' as unknown as () => void), { code: ErrorCodes.INVALID_DECLARATION, message: /listener must be a function/ });
+    const dispose = ks.on('change', () => {});
+    dispose();
+  });
+
   it('refuses a typo or a wrong type in the options at createKeyshift(), naming the option', () => {
     const decl = defineSecrets({ API_KEY: { type: t.string(), category: 'api-key' } });
     const refused = (options: Record<string, unknown>, message: RegExp): void => {
