@@ -129,6 +129,8 @@ export interface ManagerStatus {
   instance?: InstanceIdentity;
 }
 
+const TRIGGERS: ReadonlySet<string> = new Set<Trigger>(['startup', 'ttl', 'retry', 'push', 'admin', 'manual', 'recheck', 'rollout']);
+
 /** The hot-reload engine. Internal: users get the typed `Keyshift<D>` view from createKeyshift(). */
 export class Manager {
   readonly name: string;
@@ -366,6 +368,11 @@ export class Manager {
   refresh(names?: string | readonly string[], options: { trigger?: Trigger } = {}): Promise<RefreshResult[]> {
     if (this.#closing) return Promise.reject(new KeyshiftError(ErrorCodes.CLOSED, 'refresh() after close()'));
     if (!this.#ready) return Promise.reject(new KeyshiftError(ErrorCodes.NOT_READY, 'refresh() before ready() resolved'));
+    const trigger = options?.trigger ?? 'manual';
+    if (!TRIGGERS.has(trigger)) {
+      // the trigger becomes a metric label and an event field: only the closed set is accepted
+      return Promise.reject(new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `refresh(): trigger must be one of ${[...TRIGGERS].join(', ')}`));
+    }
     const list = names === undefined ? this.entries.filter((e) => e.kind === 'dynamic').map((e) => e.name) : [names].flat();
     const states: EntryState[] = [];
     for (const name of list) {
@@ -379,7 +386,7 @@ export class Manager {
       }
       states.push(state);
     }
-    return Promise.all(states.map((state) => this.#forced(state, options.trigger ?? 'manual')));
+    return Promise.all(states.map((state) => this.#forced(state, trigger)));
   }
 
   /**

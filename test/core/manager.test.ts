@@ -427,6 +427,16 @@ describe('Manager: isolation and close()', () => {
     assert.doesNotThrow(() => defineSecrets({ PAYMENTS_URL: ok }));
   });
 
+  it('refresh() refuses a trigger outside the closed set (it becomes a metric label and an event field), naming none of it', async () => {
+    const { ks } = setup();
+    await ks.ready();
+    const loose = (trigger: string) => ({ trigger }) as { trigger: 'admin' };
+    await assert.rejects(ks.refresh('API_KEY', loose('sk-live-pasted-by-mistake')), (e: KeyshiftError) => e.code === ErrorCodes.INVALID_DECLARATION && /^refresh\(\): trigger must be one of startup, ttl/.test(e.message) && !e.message.includes('sk-live'));
+    const [r] = await ks.refresh('API_KEY', { trigger: 'admin' });
+    assert.equal(r?.name, 'API_KEY');
+    await ks.close();
+  });
+
   it('on() refuses an event name it does not know (a typo would never fire) and a listener that is not a function', () => {
     const { ks } = setup();
     const loose = (event: string) => event as 'change';
