@@ -44,7 +44,7 @@ describe('README quick start', () => {
 
 describe('README snippets', () => {
   it('every ts block of the README and the adopter pages typechecks against the sources (strict, the repository tsconfig)', () => {
-    const pages = ['README.md', 'docs/local-development.md', 'docs/sources/dotenv.md', 'docs/sources/env.md', 'docs/sources/file.md', 'docs/sources/memory.md', 'docs/opentelemetry.md'];
+    const pages = ['README.md', 'docs/local-development.md', 'docs/adoption.md', 'docs/rotation.md', 'docs/sources/dotenv.md', 'docs/sources/env.md', 'docs/sources/file.md', 'docs/sources/memory.md', 'docs/opentelemetry.md'];
     // a block right after `<!-- fragment -->` is a fragment (it uses names from its prose) and is not compiled
     const blocksOf = (page: string) =>
       [...readFileSync(join(ROOT, page), 'utf8').matchAll(/(<!-- fragment -->\n)?```ts\n([\s\S]*?)```/g)].filter((m) => !m[1]).map((m) => m[2] ?? '');

@@ -32,7 +32,7 @@ const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$/;
  * AWS endpoint from --endpoint, $AWS_ENDPOINT_URL_SECRETS_MANAGER or $AWS_ENDPOINT_URL.
  */
 export function parseStoreSpec(store: string | undefined, endpoint: string | undefined, io: CliIo): StoreSpec {
-  const url = /^([a-z]+):\/\/(.*)$/.exec(store ?? '');
+  const url = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/.exec(store ?? ''); // any URL: a scheme other than gcp or aws is refused, never taken for a directory
   if (url === null) {
     if (endpoint !== undefined) throw new UsageError('--endpoint is for gcp:// and aws:// stores');
     return { kind: 'local', dir: cliStoreDir(store, io) };

@@ -7,6 +7,8 @@
  */
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { DEFAULT_EMULATOR_PROJECT } from '../constants.ts';
+import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import { PROJECT_ID } from '../gcp/resource-names.ts';
 import { type LocalStore, openLocalStore } from '../local-store/index.ts';
 import { AccessCache } from './_access-cache.ts';
 import { ChangeRouter } from './_change-router.ts';
@@ -96,6 +98,10 @@ export interface Emulator {
 }
 
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
+  // a project no resource name can carry would make an emulator that refuses every call
+  if (options.project !== undefined && !PROJECT_ID.test(options.project)) {
+    throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'emulator: project must be a Google Cloud project id or number (1-100 of A-Z a-z 0-9 . : -)');
+  }
   const [grpc, service] = await Promise.all([loadOptionalPeer('@grpc/grpc-js', 'the Secret Manager emulator', () => import('@grpc/grpc-js'), EMULATOR_PEERS), loadSecretManagerService()]);
   const ownsStore = options.store === undefined;
   const store =

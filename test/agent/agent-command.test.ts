@@ -37,6 +37,13 @@ describe('keyshift agent (command)', () => {
     assert.match(run.stderr, /give files and\/or api in the declaration, or --files DIR \/ --socket PATH/);
   });
 
+  it('refuses --admin-port together with --admin-socket (exit 2) before anything starts', async () => {
+    const run = await agentWith({ source: { kind: 'env' }, entries: { FEE: { type: 'decimal' } }, api: { socket: 'a.sock' } }, ['--admin-port', '0', '--admin-socket', 'admin.sock']);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /^keyshift: usage: give --admin-port or --admin-socket, not both\n/);
+    assert.equal(run.stdout, '', 'nothing started');
+  });
+
   it('a missing value at startup fails ready(): exit 3 with the error of the source, before anything is served', async () => {
     const run = await agentWith({ source: { kind: 'env', prefix: 'NOPE_' }, entries: { FEE: { type: 'decimal' } } }, ['--socket', 'a.sock']);
     assert.equal(run.code, 3);

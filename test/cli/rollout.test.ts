@@ -60,4 +60,23 @@ describe('CLI: keyshift rollout on the local store', () => {
     const aws = await runInProcess(['rollout', 'CN_API_KEY', '--store', 'aws://eu-west-1', '--endpoint', 'http://127.0.0.1:1'], { env, cwd: dir });
     assert.notEqual(aws.code, 0);
   });
+
+  it('--version names an existing version: a missing one exits 3, a malformed one 2, --steps without --bake-ms 2, and no marker is written', async () => {
+    const before = await view();
+    const missing = await run('--version', '9', '--halt');
+    assert.equal(missing.code, 3, missing.stderr);
+    assert.match(missing.stderr, /^keyshift: KS_ERR_SOURCE_NOT_FOUND: secret NAME has no version N\n$/);
+    const malformed = await run('--version', 'fake-version-x', '--promote');
+    assert.equal(malformed.code, 2);
+    assert.match(malformed.stderr, /--version must be a version number/);
+    assert.ok(!malformed.stderr.includes('fake-version-x'));
+    const steps = await run('--steps', '0.5');
+    assert.equal(steps.code, 2);
+    assert.match(steps.stderr, /--steps goes with --bake-ms/);
+    const now = await view();
+    assert.deepEqual([now.state, now.marker, now.markerError], [before.state, before.marker, before.markerError], 'the marker is unchanged');
+    const older = await view('--version', '1', '--halt');
+    assert.deepEqual([older.version, older.state], ['1', 'halted']);
+    assert.equal((await view('--version', '1', '--resume')).marker, undefined);
+  });
 });

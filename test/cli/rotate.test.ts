@@ -140,6 +140,56 @@ describe('CLI: keyshift rotate', () => {
     assert.match(rotator.stderr, /--rotator must be random, hook, pg or keyring/);
     const noName = await run(['rotate']);
     assert.equal(noName.code, 2);
+    const bake = await run(['rotate', 'WEBHOOK_SECRET', '--rotator', 'random', '--bake-ms', '0']);
+    assert.equal(bake.code, 2);
+    assert.match(bake.stderr, /^keyshift: usage: --bake-ms must be a positive number of milliseconds\n/, 'the message survives the screen of the value 0');
+  });
+
+  it('refuses by name alone before the store is read: a private key (exit 1) or a rotation record (exit 2) that was never put', async () => {
+    const wallet = await run(['rotate', 'PAYOUT_PRIVATE_KEY', '--rotator', 'random']);
+    assert.equal(wallet.code, 1, wallet.stderr);
+    assert.match(wallet.stderr, /^keyshift: KS_ERR_ROTATION_REFUSED: secret NAME is never rotated by keyshift \(policy private-key-static\)/);
+    const record = await run(['rotate', 'NEVER_PUT__PENDING', '--rotator', 'random']);
+    assert.equal(record.code, 2, record.stderr);
+    assert.match(record.stderr, /KS_ERR_INVALID_DECLARATION: secret NAME holds the rotation record of NEVER_PUT/);
+    const list = JSON.parse((await run(['list', '--json'])).stdout) as { name: string }[];
+    assert.ok(!list.some((s) => s.name.startsWith('PAYOUT_PRIVATE_KEY') || s.name.startsWith('NEVER_PUT')), 'nothing created');
+  });
+
+  it('--rollback --to a missing version exits 3, to a disabled one 1, to the latest 1, and records no rotation', async () => {
+    assert.equal((await run(['put', 'ROLLBACK_TOKEN'], 'fake-rollback-token-1')).code, 0);
+    assert.equal((await run(['put', 'ROLLBACK_TOKEN'], 'fake-rollback-token-2')).code, 0);
+    const missing = await run(['rotate', 'ROLLBACK_TOKEN', '--rollback', '--to', '99']);
+    assert.equal(missing.code, 3, missing.stderr);
+    assert.match(missing.stderr, /^keyshift: KS_ERR_SOURCE_NOT_FOUND: secret NAME has no version VERSION /);
+    const latest = await run(['rotate', 'ROLLBACK_TOKEN', '--rollback', '--to', '2']);
+    assert.equal(latest.code, 1, latest.stderr);
+    assert.match(latest.stderr, /KS_ERR_ROTATION_REFUSED: version VERSION of NAME is already the latest/);
+    assert.equal((await run(['disable', 'ROLLBACK_TOKEN', '1'])).code, 0);
+    const disabled = await run(['rotate', 'ROLLBACK_TOKEN', '--rollback', '--to', '1']);
+    assert.equal(disabled.code, 1, disabled.stderr);
+    assert.match(disabled.stderr, /KS_ERR_VERSION_DISABLED/);
+    const status = await run(['rotate', 'ROLLBACK_TOKEN', '--status', '--json']);
+    assert.equal((JSON.parse(status.stdout) as { rotation: unknown }).rotation, null, 'no rotation left under way');
+    assert.equal((await run(['enable', 'ROLLBACK_TOKEN', '1'])).code, 0);
+    const back = await run(['rotate', 'ROLLBACK_TOKEN', '--rollback', '--to', '1']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.deepEqual(await values('ROLLBACK_TOKEN'), ['fake-rollback-token-1', 'fake-rollback-token-2', 'fake-rollback-token-1']);
+    noValueIn(missing, ['fake-rollback-token-1', 'fake-rollback-token-2']);
+  });
+
+  it('--rollback of a secret with nothing before its latest exits 1 and records no rotation (a random rotation runs next); --abandon of an unknown name exits 3', async () => {
+    assert.equal((await run(['put', 'LONE_TOKEN'], 'fake-lone-token-1')).code, 0);
+    const lone = await run(['rotate', 'LONE_TOKEN', '--rollback']);
+    assert.equal(lone.code, 1, lone.stderr);
+    assert.match(lone.stderr, /^keyshift: KS_ERR_ROTATION_REFUSED: NAME has no enabled version before the latest: name the version to roll back to\n$/);
+    const status = await run(['rotate', 'LONE_TOKEN', '--status', '--json']);
+    assert.equal((JSON.parse(status.stdout) as { rotation: unknown }).rotation, null, 'no rotation left under way');
+    const next = await run(['rotate', 'LONE_TOKEN', '--rotator', 'random']);
+    assert.equal(next.code, 0, next.stderr);
+    const unknown = await run(['rotate', 'NEVER_PUT_TOKEN', '--abandon']);
+    assert.equal(unknown.code, 3, unknown.stdout);
+    assert.match(unknown.stderr, /^keyshift: KS_ERR_SOURCE_NOT_FOUND: secret NAME not found in the local store /);
   });
 
   it('--rotator keyring: refuses missing or bad --overlap, --instances without a token, a bad --min-delay (exit 2), echoing no option value', async () => {

@@ -48,6 +48,8 @@ describe('CLI: keyshift store commands', () => {
       assert.equal(help.code, 0);
       for (const command of commands) assert.match(help.stdout, new RegExp(`\\b${command.name}\\b.*${command.summary.slice(0, 10)}`));
       assert.match(help.stdout, /exit codes: 0 ok, 1 failure, 2 usage error, 3 not found/);
+      // the options of docs/cli.md#options
+      for (const option of ['--store DIR|gcp://PROJECT|aws://REGION', '--endpoint E', '--json', '-h, --help']) assert.ok(help.stdout.includes(option), option);
       assert.equal((await run([])).code, 2);
       const usage = await run(['versions', '--help']);
       assert.deepEqual([usage.code, usage.stdout.split('\n')[0]], [0, 'usage: keyshift versions NAME [--store DIR|gcp://PROJECT|aws://REGION] [--endpoint E] [--json]']);
@@ -122,6 +124,9 @@ describe('CLI: keyshift store commands', () => {
         [[canary.replace(/-/g, ' ')], /the first argument is not a command/],
         [['get', 'bad name!'], /KS_ERR_INVALID_DECLARATION: invalid secret name/],
         [['put', 'API_KEY', '--if-latest', 'x'], /--if-latest must be a version number/],
+        // a store URL of another scheme is malformed, never a directory named `s3:`
+        [['get', 'API_KEY', '--store', 's3://bucket'], /--store takes a directory, gcp:\/\/PROJECT or aws:\/\/REGION/],
+        [['list', '--store', 'GCP://pgp-prod'], /--store takes a directory, gcp:\/\/PROJECT or aws:\/\/REGION/],
       ];
       for (const [argv, message] of cases) {
         const result = await run(argv, 'fake-unused');

@@ -1,6 +1,7 @@
 /** `keyshift emulator`: runs in the foreground, serves the real client, stops on the signal. */
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { credentials } from '@grpc/grpc-js';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import type { CliIo } from '../../src/cli/_command.ts';
 import { main } from '../../src/cli/main.ts';
+import { startEmulator } from '../../src/emulator/index.ts';
 
 function io(env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal) {
   let stdout = '';
@@ -78,6 +80,16 @@ describe('CLI: keyshift emulator', () => {
       assert.equal(await main(['emulator', ...args], t.cli), 2, args.join(' '));
       assert.match(t.err(), /usage/);
     }
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('refuses a --project no resource name can carry (exit 2) before opening the store, instead of serving an emulator that refuses every call', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'ks-cli-emulator-'));
+    const t = io({}, cwd, new AbortController().signal);
+    assert.equal(await main(['emulator', '--port', '0', '--store', 'store', '--project', 'bad_project!'], t.cli), 2);
+    assert.match(t.err(), /^keyshift: usage: --project must be a Google Cloud project id or number\n/);
+    assert.ok(!existsSync(join(cwd, 'store')), 'no store was created');
+    await assert.rejects(startEmulator({ project: 'projects/dev' }), { code: 'KS_ERR_INVALID_DECLARATION' });
     await rm(cwd, { recursive: true, force: true });
   });
 });

@@ -62,6 +62,11 @@ describe('keyring migration: plain secret -> keyset', () => {
     assert.match(short.stderr, /KS_ERR_ROTATION_REFUSED: the plain value is 10 bytes/);
     const versions = await runInProcess(['versions', 'SHORT_KEY', '--store', store(), '--json'], { env, cwd: dir });
     assert.equal((JSON.parse(versions.stdout) as unknown[]).length, 1, 'nothing written');
+    await runInProcess(['put', 'KID_KEY', '--store', store()], { env, cwd: dir, stdin: PLAIN });
+    const badKid = await runInProcess(['keyring-migrate', 'KID_KEY', '--kid', 'fake kid!', '--store', store()], { env, cwd: dir });
+    assert.equal(badKid.code, 2, 'a malformed option is a usage error');
+    assert.match(badKid.stderr, /^keyshift: usage: --kid takes 1-64 letters, digits, _ or -\n/);
+    assert.ok(!badKid.stderr.includes('fake kid!'));
     assert.throws(() => keysetFromPlainSecret(Buffer.from(serializeKeyset(keysetFromPlainSecret(Buffer.from(PLAIN), { now: 0 }))), { now: 0 }), /already a keyset/);
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,5 +136,30 @@ describe('keyshift verify-rotation', () => {
       assert.equal((await runInProcess(argv, { env, cwd: tmpdir() })).code, 2, argv.join(' '));
     }
     assert.equal((await runInProcess(['verify-rotation', '--entry', ENTRY, '--instances', 'http://127.0.0.1:1'], { env: {}, cwd: tmpdir() })).code, 2);
+  });
+
+  it('a mistyped --entry or --store exits 3 before anything is put or any instance polled, and creates nothing', async (ctx) => {
+    const dir = await storeWithEntry(ctx);
+    const env = { KEYSHIFT_ADMIN_TOKEN: TOKEN };
+    let polled = 0;
+    const server = createServer((_req, res) => {
+      polled++;
+      res.end('{}');
+    });
+    const url = await listen(server);
+    ctx.after(() => new Promise((resolve) => server.close(resolve)));
+    const typo = await runInProcess(['verify-rotation', '--store', dir, '--entry', 'CHANGENOW_API_KEX', '--instances', url, '--deadline-ms', '200'], { env, cwd: tmpdir() });
+    assert.equal(typo.code, 3, typo.stderr);
+    assert.match(typo.stderr, /^keyshift: KS_ERR_SOURCE_NOT_FOUND: secret NAME not found in the local store /);
+    const noStore = await runInProcess(['verify-rotation', '--store', join(dir, 'no-such-store'), '--entry', ENTRY, '--instances', url, '--deadline-ms', '200'], { env, cwd: tmpdir() });
+    assert.equal(noStore.code, 3, noStore.stderr);
+    assert.equal(polled, 0, 'no instance was polled');
+    const store = await openLocalStore({ dir, create: false });
+    try {
+      assert.deepEqual((await store.list()).map((info) => `${info.name} ${info.latest}`), [`${ENTRY} 1`], 'nothing was put, the typo made no secret');
+    } finally {
+      await store.close();
+    }
+    assert.ok(!existsSync(join(dir, 'no-such-store')), 'no store was created');
   });
 });

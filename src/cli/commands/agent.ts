@@ -16,6 +16,7 @@ const OPTIONS = {
 
 function withFlags(config: AgentConfig, values: { files?: string; socket?: string; 'admin-port'?: string; 'admin-socket'?: string }, cwd: string): AgentConfig {
   const next = { ...config };
+  if (values['admin-port'] !== undefined && values['admin-socket'] !== undefined) throw new UsageError('give --admin-port or --admin-socket, not both');
   if (values.files !== undefined) next.files = { ...(config.files ?? { templates: {} }), dir: resolve(cwd, values.files) };
   if (values.socket !== undefined) next.api = { socket: resolve(cwd, values.socket), tokenEnv: 'KEYSHIFT_AGENT_TOKEN' };
   if (values['admin-port'] !== undefined) {

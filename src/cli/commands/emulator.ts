@@ -1,5 +1,6 @@
 import { DEFAULT_EMULATOR_PORT } from '../../constants.ts';
 import { startEmulator } from '../../emulator/start-emulator.ts';
+import { PROJECT_ID } from '../../gcp/resource-names.ts';
 import { openLocalStore } from '../../local-store/open-local-store.ts';
 import { parseCommandArgs, parsePortArg } from '../_args.ts';
 import { ExitCode, defineCommand } from '../_command.ts';
@@ -46,6 +47,7 @@ export const emulator = defineCommand({
     const port = parsePort(values.port);
     const urls = (values['push-url'] ?? []).map(parsePushUrl);
     const bearerToken = io.env[PUSH_TOKEN_ENV];
+    if (values.project !== undefined && !PROJECT_ID.test(values.project)) throw new UsageError('--project must be a Google Cloud project id or number');
     const dir = cliStoreDir(values.store, io);
     const store = await openLocalStore({ dir, create: true, env: io.env });
     try {

@@ -1,8 +1,9 @@
 import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import { isKeyset, keysetFromPlainSecret } from '../../rotation/keyring/keyset-from-plain.ts';
-import { serializeKeyset } from '../../rotation/keyring/keyset.ts';
+import { KID_PATTERN, serializeKeyset } from '../../rotation/keyring/keyset.ts';
 import { STORE_OPTIONS, parseCommandArgs } from '../_args.ts';
 import { ExitCode, defineCommand } from '../_command.ts';
+import { UsageError } from '../_errors.ts';
 import { writeJson } from '../_output.ts';
 import { withCliStore } from '../_store.ts';
 
@@ -18,6 +19,7 @@ export const keyringMigrate = defineCommand({
   async run(args, io) {
     const { values, positionals } = parseCommandArgs('keyring-migrate', args, { ...STORE_OPTIONS, kid: { type: 'string' } }, ['NAME']);
     const name = positionals[0]!;
+    if (values.kid !== undefined && !KID_PATTERN.test(values.kid)) throw new UsageError('--kid takes 1-64 letters, digits, _ or -');
     const outcome = await withCliStore(values, io, false, async (store) => {
       const current = await store.access(name, 'latest');
       try {

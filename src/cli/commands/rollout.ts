@@ -1,5 +1,5 @@
 import { fractionAt, parseRolloutMarker, ROLLOUT_ANNOTATION, resolveAdoption } from '../../core/adoption.ts';
-import { KeyshiftError } from '../../errors.ts';
+import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import { writeRolloutMarker } from '../../core/rollout-marker.ts';
 import type { RolloutMarker } from '../../types.ts';
 import { STORE_OPTIONS, parseCommandArgs } from '../_args.ts';
@@ -57,6 +57,9 @@ export const rollout = defineCommand({
     if (actions > 1) throw new UsageError('rollout takes one of --promote, --halt, --resume');
     if (values.reason !== undefined && !values.halt) throw new UsageError('--reason goes with --halt');
     if (values.reason !== undefined && values.reason.length > 200) throw new UsageError('--reason is at most 200 characters');
+    if (values.steps !== undefined && values['bake-ms'] === undefined) throw new UsageError('--steps goes with --bake-ms');
+    if (values.version !== undefined && !/^[1-9][0-9]{0,15}$/.test(values.version)) throw new UsageError('--version must be a version number');
+    const asked = values.version === undefined ? undefined : Number(values.version);
     const policy =
       values['bake-ms'] === undefined
         ? undefined
@@ -64,8 +67,13 @@ export const rollout = defineCommand({
     const view = await withCliStore(values, io, false, async (store) => {
       if (store.rotation === undefined) throw new UsageError('rollout markers live in the local store and Secret Manager (annotations); not on aws://');
       const annotated = store.rotation;
-      const enabled = (await store.versions(name)).filter((v) => v.state === 'enabled').sort((a, b) => b.version - a.version);
-      const target = values.version ?? (enabled[0] ? String(enabled[0].version) : undefined);
+      const versions = await store.versions(name);
+      // --version names a version of the secret: a marker for one that does not exist would halt or promote nothing
+      if (asked !== undefined && !versions.some((v) => v.version === asked)) {
+        throw new KeyshiftError(ErrorCodes.SOURCE_NOT_FOUND, `secret ${name} has no version ${values.version}`, { entry: name });
+      }
+      const enabled = versions.filter((v) => v.state === 'enabled').sort((a, b) => b.version - a.version);
+      const target = asked !== undefined ? String(asked) : enabled[0] ? String(enabled[0].version) : undefined;
       if (actions === 1) {
         if (target === undefined) throw new UsageError(`secret ${name} has no enabled version to act on`);
         const at = new Date().toISOString();

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadOptionalPeer } from '../../_optional-peer.ts';
 import { ErrorCodes, KeyshiftError } from '../../errors.ts';
-import { copyVersion } from '../../rotation/staged/rotators/copy-version.ts';
+import { copyVersion, previousVersionOf } from '../../rotation/staged/rotators/copy-version.ts';
 import { isKeyset } from '../../rotation/keyring/keyset-from-plain.ts';
 import { hmacKeyringRotator } from '../../rotation/staged/rotators/keyring-rotator.ts';
 import { pgPassword } from '../../rotation/staged/rotators/pg-password.ts';
@@ -15,6 +15,7 @@ import {
   type RotationResult,
   type RotationStore,
   type Rotator,
+  pendingSecretName,
   readLastRotation,
   readRecord,
   readState,
@@ -157,7 +158,7 @@ async function chooseRotator(values: Values, io: CliIo): Promise<{ rotator: Rota
 function adoptionOf(values: Values): RotationAdoption | undefined {
   const ms = (text: string | undefined, option: string, min: number): number | undefined => {
     if (text === undefined) return undefined;
-    if (!/^[0-9]{1,10}$/.test(text) || Number(text) < min) throw new UsageError(`${option} must be a number of milliseconds${min > 0 ? ' above 0' : ''}`);
+    if (!/^[0-9]{1,10}$/.test(text) || Number(text) < min) throw new UsageError(`${option} must be a ${min > 0 ? 'positive ' : ''}number of milliseconds`);
     return Number(text);
   };
   const bakeMs = ms(values['bake-ms'], '--bake-ms', 1);
@@ -270,6 +271,13 @@ async function awsRotate(store: CliStore & { aws: AwsRotationStore }, name: stri
   }
 }
 
+/** `--rollback [--to N]`: the version rolled back to must be readable and not the latest (SOURCE_NOT_FOUND exits 3, a disabled one 1). */
+async function refuseRollbackTarget(store: RotationStore, name: string, to: number | string, latest: number | undefined): Promise<void> {
+  const { value, version } = await store.access(name, to);
+  value.fill(0);
+  if (version === latest) throw new KeyshiftError(ErrorCodes.ROTATION_REFUSED, `version ${version} of ${name} is already the latest; nothing to roll back to`, { entry: name });
+}
+
 const isAws = (store: CliStore): store is CliStore & { aws: AwsRotationStore } => store.aws !== undefined;
 
 /** `keyshift rotate NAME`: runs (or resumes) a staged rotation by hand. */
@@ -295,15 +303,19 @@ export const rotate = defineCommand({
       );
     }
     if (values.abandon) {
-      const dropped = await withCliStore(values, io, false, (store): Promise<{ id: string; stage: string } | undefined> =>
-        isAws(store) ? createAwsRotationRunner({ store: store.aws, logger: false }).abandon(name) : createRotationRunner({ store: rotationOf(store), logger: false }).abandon(name),
-      );
+      const dropped = await withCliStore(values, io, false, async (store): Promise<{ id: string; stage: string } | undefined> => {
+        await store.getSecret(name); // a mistyped name exits 3, as every rotate does
+        return isAws(store) ? createAwsRotationRunner({ store: store.aws, logger: false }).abandon(name) : createRotationRunner({ store: rotationOf(store), logger: false }).abandon(name);
+      });
       if (values.json) writeJson(io, { name, abandoned: dropped ?? null });
       else io.stdout.write(dropped ? `${name}: rotation ${dropped.id} (stage ${dropped.stage}) abandoned; the current version stays\n` : `${name}: no rotation under way\n`);
       return ExitCode.OK;
     }
     const ifLatest = count(values['if-latest'], '--if-latest');
     const adoption = adoptionOf(values);
+    // Refusals that depend on the name alone (a private key, a rotation record) come before the store is read.
+    refuseNeverRotated(name);
+    pendingSecretName(name);
     // A rotator given (or a rollback) is checked before the store is opened; without one, the store says which.
     let chosen = values.rollback || values.rotator !== undefined ? await chooseRotator(values, io) : undefined;
     try {
@@ -315,6 +327,11 @@ export const rotate = defineCommand({
         }
         const store = rotationOf(cliStore);
         const info = await store.getSecret(name);
+        // A rollback to a version that is missing, disabled or the latest (or with none before the latest) is refused before a rotation is recorded (it would resume into the same failure).
+        if (values.rollback) {
+          const to = values.to === undefined ? await previousVersionOf(store, name) : (count(values.to, '--to') ?? 0);
+          await refuseRollbackTarget(store, name, to, info.latest);
+        }
         chosen ??= await chooseRotator({ ...values, rotator: await recordedKind(store, name) }, io);
         // A keyring rotation of a plain value is refused before a rotation is recorded (it would resume into the same refusal).
         if (chosen.rotator.kind === 'hmac-keyring' && info.latest !== undefined && !(await readRecord(store, name))) {

@@ -103,6 +103,7 @@ export const verifyRotationCommand = defineCommand({
     if (!token) throw new UsageError('the admin token is required: --token T or $KEYSHIFT_ADMIN_TOKEN');
     const deadlineMs = positiveInt(values['deadline-ms'], '--deadline-ms', undefined);
     const pollIntervalMs = positiveInt(values['poll-ms'], '--poll-ms', undefined);
+    await requireEntry(entry, values, io);
     const value = await newValue(values.stdin === true, io);
     try {
       const report = await verifyRotation({
@@ -141,6 +142,11 @@ type VerifyValues = Parameters<typeof withCliStore>[0] & {
   json?: boolean | undefined;
 };
 
+/** The secret must exist in an existing store: a mistyped --entry or --store exits 3 before anything is put or polled, instead of creating a secret no instance serves. */
+async function requireEntry(entry: string, values: VerifyValues, io: CliIo): Promise<void> {
+  await withCliStore(values, io, false, (store) => store.getSecret(entry));
+}
+
 /**
  * Puts the new version and returns it as the instances report it: its number on the
  * local store and Secret Manager, its VersionId on AWS (the AWS source reports the
@@ -174,6 +180,7 @@ async function runFleetMode(entry: string, values: VerifyValues, io: CliIo): Pro
   const listenMs = values['listen-ms'] === undefined ? undefined : Number(values['listen-ms']);
   if (listenMs !== undefined && (!Number.isInteger(listenMs) || listenMs < 100 || listenMs > 3_600_000)) throw new UsageError('--listen-ms must be 100 to 3600000');
   const deadlineMs = positiveInt(values['deadline-ms'], '--deadline-ms', undefined);
+  await requireEntry(entry, values, io);
   const value = await newValue(values.stdin === true, io);
   try {
     const report = await verifyFleetRotation({
