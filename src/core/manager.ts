@@ -51,9 +51,10 @@ export interface KeyshiftOptions {
   /** Backoff after failures. Default 1 s doubling to 30 s, ±25 %. */
   backoff?: BackoffOptions;
   /**
-   * ± fraction of spread on every TTL. Default 0.1. The first refresh after ready() is
-   * spread over the whole TTL (see firstRefreshDelay), so instances started together do
-   * not refresh together.
+   * ± fraction of spread on every TTL. Default 0.1. The first refresh after ready(), after
+   * a forced refresh (push, admin, manual), after a failing streak and after a change of
+   * the notifications' TTL is spread over the whole TTL (see firstRefreshDelay), so
+   * instances that start, are pushed or recover together do not refresh together.
    */
   ttlJitter?: number;
   /** Forced refreshes of one entry closer together than this are coalesced. Default 1,000 ms. */
@@ -405,7 +406,7 @@ export class Manager {
     }
     state.lastForcedAt = this.#clock.now();
     const result = await this.#fetch(state, trigger);
-    this.#scheduler.schedule(state);
+    this.#scheduler.schedule(state, true); // a push reaches the whole fleet in one instant: spread the next refresh
     // A push can arrive before the store serves the new version (replication lag): look again, a bounded number of times.
     if (trigger === 'push' && !result.changed) this.#scheduler.recheck(state);
     return result;
@@ -762,7 +763,7 @@ export class Manager {
     this.#logger.info({ entry: name, version: state.version, reason }, `entry ${name} may step back from version ${state.version}: ${reason}`);
     state.order = undefined;
     return this.#fetch(state, 'manual').then((result) => {
-      this.#scheduler.schedule(state);
+      this.#scheduler.schedule(state, true);
       return result;
     });
   }
