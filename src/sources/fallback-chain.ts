@@ -32,8 +32,9 @@ export interface FallbackChainOptions {
  *   (the store does not have this entry: env's value serves); after that, only with
  *   `notFoundFallsThrough`.
  * - Versions of different sources are not comparable: the chain passes `order` only from
- *   the source that served, and the core compares orders only between answers of the
- *   same source. A switch of source follows the rules above, never an order.
+ *   the source that served, and not on the first answer after a switch of source (two
+ *   sources of one kind number apart), and the core compares orders only between answers
+ *   of the same source. A switch of source follows the rules above, never an order.
  *
  * When every source tried fails, the first failure is thrown.
  */
@@ -43,6 +44,8 @@ export function fallbackChain(sources: readonly Source[], options: FallbackChain
   const notFoundFallsThrough = options.notFoundFallsThrough ?? false;
   /** Entry name -> the index of the earliest source that has answered it with a value. */
   const servedFrom = new Map<string, number>();
+  /** Entry name -> the index of the source that answered it last. */
+  const answeredBy = new Map<string, number>();
   return {
     kind: `fallback(${sources.map((s) => s.kind).join('>')})`,
     async get(name, opts): Promise<SourceValue | undefined> {
@@ -53,7 +56,13 @@ export function fallbackChain(sources: readonly Source[], options: FallbackChain
           const got = await source.get(name, opts);
           if (got) {
             if (!served) servedFrom.set(name, index);
-            return { ...got, source: got.source ?? source.kind, ...(firstError ? { fallbackFrom: firstError } : {}) };
+            const switched = (answeredBy.get(name) ?? index) !== index;
+            answeredBy.set(name, index);
+            // the first answer after a switch carries no order: two sources of one kind (two
+            // stores, two regions) number their versions apart, and the core compares orders by kind
+            const { order, ...rest } = got;
+            const ordered = switched || order === undefined ? {} : { order };
+            return { ...rest, ...ordered, source: got.source ?? source.kind, ...(firstError ? { fallbackFrom: firstError } : {}) };
           }
           if (served && !notFoundFallsThrough) return undefined;
         } catch (error) {

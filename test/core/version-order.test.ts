@@ -286,4 +286,30 @@ describe('Manager: the served version never goes backwards', () => {
     assert.deepEqual(outOfOrder, ['2']);
     await ks.close();
   });
+
+  it('a chain of two sources of one kind (two stores, two regions) compares no orders across the switch either', async () => {
+    const clock = createFakeClock();
+    const primary = memorySource();
+    const secondary = memorySource();
+    for (const v of ['s1', 's2', 's3', 's4', 's5']) secondary.set('A', v); // order 5 in the secondary
+    primary.fail({ code: ErrorCodes.SOURCE_UNAVAILABLE });
+    const ks = createKeyshift(defineSecrets({ A: { type: t.string() } }), { source: fallbackChain([primary, secondary]), clock, random: half, logger: false });
+    const outOfOrder: string[] = [];
+    const changes: string[] = [];
+    ks.on('out-of-order', (e) => outOfOrder.push(e.version));
+    ks.on('change', (e) => changes.push(e.version));
+    await ks.ready();
+    assert.equal(ks.get('A'), 's5', 'start-up with the primary down: the secondary serves');
+    primary.fail(undefined);
+    primary.set('A', 'p1'); // order 1 in the primary, below the secondary's 5
+    await ks.refresh('A');
+    assert.equal(ks.get('A'), 'p1', "the primary takes over: its order 1 is not compared with the secondary's 5");
+    assert.deepEqual(outOfOrder, []);
+    primary.set('A', 'p2');
+    await clock.tick(1_000);
+    await ks.refresh('A');
+    assert.equal(ks.get('A'), 'p2', 'within the primary, newer versions apply');
+    assert.deepEqual(changes, ['1', '2']);
+    await ks.close();
+  });
 });
