@@ -749,9 +749,9 @@ export class Manager {
   }
 
   /**
-   * An explicit step back (a halted rollout): drops the entry's version floor, so the
-   * next answer of the source is served even when it is older than the served version,
-   * and fetches at once. The reason is logged. Internal: for features that decide a step
+   * An explicit step back (a halted rollout): drops the entry's version floor for one
+   * fetch, made at once, so its answer is served even when it is older than the served
+   * version; when that fetch serves nothing, the floor is back. The reason is logged. Internal: for features that decide a step
    * back on purpose; a store rollback needs none (it writes a new, higher version).
    */
   stepBack(name: string, reason: string): Promise<RefreshResult> {
@@ -761,8 +761,13 @@ export class Manager {
     }
     if (this.#closing) return Promise.reject(new KeyshiftError(ErrorCodes.CLOSED, 'stepBack() after close()'));
     this.#logger.info({ entry: name, version: state.version, reason }, `entry ${name} may step back from version ${state.version}: ${reason}`);
+    const floor = state.order;
+    const version = state.version;
     state.order = undefined;
     return this.#fetch(state, 'manual').then((result) => {
+      // the floor is dropped for this one answer: a fetch that served nothing (failed, rejected,
+      // held by a canary) leaves it in place, or a lagging answer of a later TTL refresh would be served
+      if (state.order === undefined && state.version === version) state.order = floor;
       this.#scheduler.schedule(state, true);
       return result;
     });

@@ -254,6 +254,34 @@ describe('Manager: the served version never goes backwards', () => {
     await ks.close();
   });
 
+  it('a stepBack whose fetch fails leaves the floor in place: a lagging answer after the outage is still out-of-order', async () => {
+    const clock = createFakeClock();
+    let answer: SourceValue | Error = { value: 'v2', version: '2', order: 2 };
+    const source: Source = {
+      kind: 'store',
+      get: async () => {
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+    };
+    const ks = createKeyshift(defineSecrets({ A: { type: t.string(), ttlMs: 1_000 } }), { source, clock, random: half, logger: false });
+    const changes: string[] = [];
+    const outOfOrder: string[] = [];
+    ks.on('change', (e) => changes.push(`${e.previousVersion}->${e.version}:${e.trigger}`));
+    ks.on('out-of-order', (e) => outOfOrder.push(e.version));
+    await ks.ready();
+    answer = new KeyshiftError(ErrorCodes.SOURCE_UNAVAILABLE, 'store: down');
+    const manager = ks as unknown as { stepBack(name: string, reason: string): Promise<RefreshResult> };
+    const result = await manager.stepBack('A', 'rollout halted');
+    assert.equal(result.outcome, 'error');
+    answer = { value: 'v1', version: '1', order: 1 }; // the store is back, through a replica that lags
+    await clock.tick(60_000); // retries and TTL refreshes: none of them is the step back
+    assert.equal(ks.get('A'), 'v2', 'the explicit step back was the failed fetch; a later background answer is not one');
+    assert.deepEqual(changes, []);
+    assert.ok(outOfOrder.includes('1'));
+    await ks.close();
+  });
+
   it('a chain switching source compares no orders: the store taking over from a backup with higher numbers is applied', async () => {
     const clock = createFakeClock();
     let storeDown = true;
