@@ -1,5 +1,5 @@
 import { ErrorCodes, KeyshiftError, toKeyshiftError } from '../errors.ts';
-import type { Source, SourceValue } from '../types.ts';
+import type { RolloutMarker, Source, SourceValue } from '../types.ts';
 
 export interface FallbackChainOptions {
   /**
@@ -74,6 +74,23 @@ export function fallbackChain(sources: readonly Source[], options: FallbackChain
       if (firstError) throw firstError;
       return undefined;
     },
+    // The rollout marker (docs/adoption.md) lives with the version: in the source that answered
+    // the entry last. Read or written through a source that keeps none, it is unknown (the
+    // core then keeps the marker it knew), never "no marker" (that would resume a halt).
+    ...(sources.some((s) => s.rolloutMarker !== undefined || s.markRollout !== undefined)
+      ? {
+          rolloutMarker(name: string, opts: { signal: AbortSignal }) {
+            const source = sources[answeredBy.get(name) ?? 0];
+            if (source?.rolloutMarker === undefined) return Promise.reject(noMarkers(source, name));
+            return source.rolloutMarker(name, opts);
+          },
+          markRollout(name: string, marker: RolloutMarker | undefined, opts: { signal: AbortSignal }) {
+            const source = sources[answeredBy.get(name) ?? 0];
+            if (source?.markRollout === undefined) return Promise.reject(noMarkers(source, name));
+            return source.markRollout(name, marker, opts);
+          },
+        }
+      : {}),
     locate(name) {
       return sources.map((s) => s.locate?.(name) ?? `${name} in ${s.kind}`).join(', then ');
     },
@@ -87,4 +104,8 @@ export function fallbackChain(sources: readonly Source[], options: FallbackChain
       await Promise.all(sources.map((s) => s.close?.()));
     },
   };
+}
+
+function noMarkers(source: Source | undefined, name: string): KeyshiftError {
+  return new KeyshiftError(ErrorCodes.SOURCE_UNAVAILABLE, `${name}: ${source?.kind ?? 'the chain'} keeps no rollout markers`, { entry: name });
 }
