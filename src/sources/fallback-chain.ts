@@ -1,5 +1,6 @@
 import { ErrorCodes, KeyshiftError, toKeyshiftError } from '../errors.ts';
-import type { RolloutMarker, Source, SourceValue } from '../types.ts';
+import { systemClock } from '../core/clock.ts';
+import type { Clock, RolloutMarker, Source, SourceGetOptions, SourceValue } from '../types.ts';
 
 export interface FallbackChainOptions {
   /**
@@ -16,6 +17,16 @@ export interface FallbackChainOptions {
    * never brings back a deploy-time value by itself.
    */
   notFoundFallsThrough?: boolean;
+  /**
+   * While a later source may still serve the entry (`onError`, and no source up to this
+   * one has served it), a source that has not answered within this many ms is abandoned
+   * and the chain falls through, as for a failure: a store that hangs at start-up (a
+   * network black hole) still lets env start the service, inside the core's
+   * `fetchTimeoutMs` (3,000 ms by default; keep this below it). Default 1,000 ms.
+   */
+  fallThroughAfterMs?: number;
+  /** Time source for `fallThroughAfterMs` (`createFakeClock()` in tests). Default the system clock. */
+  clock?: Clock;
 }
 
 /**
@@ -42,6 +53,11 @@ export function fallbackChain(sources: readonly Source[], options: FallbackChain
   if (sources.length === 0) throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'fallbackChain() needs at least one source');
   const onError = options.onError ?? true;
   const notFoundFallsThrough = options.notFoundFallsThrough ?? false;
+  const fallThroughAfterMs = options.fallThroughAfterMs ?? DEFAULT_FALL_THROUGH_AFTER_MS;
+  if (!Number.isFinite(fallThroughAfterMs) || fallThroughAfterMs <= 0) {
+    throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'fallbackChain(): fallThroughAfterMs must be a positive number of ms');
+  }
+  const clock = options.clock ?? systemClock;
   /** Entry name -> the index of the earliest source that has answered it with a value. */
   const servedFrom = new Map<string, number>();
   /** Entry name -> the index of the source that answered it last. */
@@ -53,7 +69,8 @@ export function fallbackChain(sources: readonly Source[], options: FallbackChain
       for (const [index, source] of sources.entries()) {
         const served = (servedFrom.get(name) ?? Number.POSITIVE_INFINITY) <= index;
         try {
-          const got = await source.get(name, opts);
+          const mayFallThrough = onError && !served && index < sources.length - 1;
+          const got = mayFallThrough ? await withDeadline(source, name, opts, fallThroughAfterMs, clock) : await source.get(name, opts);
           if (got) {
             if (!served) servedFrom.set(name, index);
             const switched = (answeredBy.get(name) ?? index) !== index;
@@ -108,4 +125,33 @@ export function fallbackChain(sources: readonly Source[], options: FallbackChain
 
 function noMarkers(source: Source | undefined, name: string): KeyshiftError {
   return new KeyshiftError(ErrorCodes.SOURCE_UNAVAILABLE, `${name}: ${source?.kind ?? 'the chain'} keeps no rollout markers`, { entry: name });
+}
+
+const DEFAULT_FALL_THROUGH_AFTER_MS = 1_000;
+
+/** `source.get` abandoned (its signal aborted) when it has not answered within `ms`: a SOURCE_TIMEOUT the chain falls through on. */
+async function withDeadline(source: Source, name: string, opts: SourceGetOptions, ms: number, clock: Clock): Promise<SourceValue | undefined> {
+  const controller = new AbortController();
+  const forward = (): void => controller.abort(opts.signal.reason);
+  opts.signal.addEventListener('abort', forward, { once: true });
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = clock.setTimeout(() => {
+      controller.abort();
+      reject(
+        new KeyshiftError(ErrorCodes.SOURCE_TIMEOUT, `entry ${name}: ${source.kind} did not answer within ${ms} ms; the chain falls through`, {
+          entry: name,
+          details: { timeoutMs: ms },
+        }),
+      );
+    }, ms);
+  });
+  try {
+    const call = source.get(name, { ...opts, signal: controller.signal });
+    call.catch(() => {}); // abandoned at the deadline: its late rejection must not go unhandled
+    return await Promise.race([call, deadline]);
+  } finally {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    opts.signal.removeEventListener('abort', forward);
+  }
 }
