@@ -257,7 +257,12 @@ export class Manager {
   /** The current view, frozen: reads from it never change. */
   snapshot(): { get(name: string): unknown } {
     const view = this.#view;
-    return Object.freeze({ get: (name: string) => view.get(name) ?? this.#miss(name) });
+    return Object.freeze({
+      get: (name: string) => {
+        const value = view.get(name);
+        return value !== undefined ? value : this.#miss(name); // null is a value: an optional entry that is absent
+      },
+    });
   }
 
   on<E extends EventName>(event: E, listener: Listener<E>): Disposer {
