@@ -52,9 +52,10 @@ export interface KeyshiftOptions {
   /** Backoff after failures. Default 1 s doubling to 30 s, ±25 %. */
   backoff?: BackoffOptions;
   /**
-   * ± fraction of spread on every TTL. Default 0.1. The first refresh after ready() is
-   * spread over the whole TTL (see firstRefreshDelay), so instances started together do
-   * not refresh together.
+   * ± fraction of spread on every TTL. Default 0.1. The first refresh after ready(), after
+   * a forced refresh (push, admin, manual), after a failing streak and after a change of
+   * the notifications' TTL is spread over the whole TTL (see firstRefreshDelay), so
+   * instances that start, are pushed or recover together do not refresh together.
    */
   ttlJitter?: number;
   /** Forced refreshes of one entry closer together than this are coalesced. Default 1,000 ms. */
@@ -257,7 +258,12 @@ export class Manager {
   /** The current view, frozen: reads from it never change. */
   snapshot(): { get(name: string): unknown } {
     const view = this.#view;
-    return Object.freeze({ get: (name: string) => view.get(name) ?? this.#miss(name) });
+    return Object.freeze({
+      get: (name: string) => {
+        const value = view.get(name);
+        return value !== undefined ? value : this.#miss(name); // null is a value: an optional entry that is absent
+      },
+    });
   }
 
   on<E extends EventName>(event: E, listener: Listener<E>): Disposer {
@@ -411,7 +417,7 @@ export class Manager {
     }
     state.lastForcedAt = this.#clock.now();
     const result = await this.#fetch(state, trigger);
-    this.#scheduler.schedule(state);
+    this.#scheduler.schedule(state, true); // a push reaches the whole fleet in one instant: spread the next refresh
     // A push can arrive before the store serves the new version (replication lag): look again, a bounded number of times.
     if (trigger === 'push' && !result.changed) this.#scheduler.recheck(state);
     return result;
@@ -754,9 +760,9 @@ export class Manager {
   }
 
   /**
-   * An explicit step back (a halted rollout): drops the entry's version floor, so the
-   * next answer of the source is served even when it is older than the served version,
-   * and fetches at once. The reason is logged. Internal: for features that decide a step
+   * An explicit step back (a halted rollout): drops the entry's version floor for one
+   * fetch, made at once, so its answer is served even when it is older than the served
+   * version; when that fetch serves nothing, the floor is back. The reason is logged. Internal: for features that decide a step
    * back on purpose; a store rollback needs none (it writes a new, higher version).
    */
   stepBack(name: string, reason: string): Promise<RefreshResult> {
@@ -766,9 +772,14 @@ export class Manager {
     }
     if (this.#closing) return Promise.reject(new KeyshiftError(ErrorCodes.CLOSED, 'stepBack() after close()'));
     this.#logger.info({ entry: name, version: state.version, reason }, `entry ${name} may step back from version ${state.version}: ${reason}`);
+    const floor = state.order;
+    const version = state.version;
     state.order = undefined;
     return this.#fetch(state, 'manual').then((result) => {
-      this.#scheduler.schedule(state);
+      // the floor is dropped for this one answer: a fetch that served nothing (failed, rejected,
+      // held by a canary) leaves it in place, or a lagging answer of a later TTL refresh would be served
+      if (state.order === undefined && state.version === version) state.order = floor;
+      this.#scheduler.schedule(state, true);
       return result;
     });
   }

@@ -343,6 +343,22 @@ describe('Manager: request snapshots', () => {
     assert.equal(ks.get('SERVICE_URL'), 'https://b.example/');
     await ks.close();
   });
+
+  it('snapshot() reads an optional entry that is absent as null, as get() and run() do', async () => {
+    const source = memorySource({ values: { B: 'b' } });
+    const ks = createKeyshift(defineSecrets({ A: { type: t.string(), optional: true }, B: { type: t.string() } }), { source, logger: false });
+    await ks.ready();
+    const frozen = ks.snapshot();
+    assert.equal(ks.get('A'), null);
+    assert.equal(frozen.get('A'), null);
+    assert.equal(ks.run(() => ks.get('A')), null);
+    source.set('A', 'a');
+    await ks.refresh('A');
+    assert.equal(frozen.get('A'), null, 'the snapshot is frozen');
+    assert.equal(ks.snapshot().get('A'), 'a');
+    assert.throws(() => frozen.get('NOPE' as 'A'), { code: ErrorCodes.UNKNOWN_ENTRY });
+    await ks.close();
+  });
 });
 
 describe('Manager: isolation and close()', () => {

@@ -117,6 +117,38 @@ describe('Source: fallback chain (plan test 9)', () => {
     await ks.close();
   });
 
+  it('starts from env when the store hangs (a network black hole), within the core deadline; once the store served, a hang keeps last-known-good', async () => {
+    const clock = createFakeClock();
+    const store = memorySource({ values: { API_KEY: 'from-store' } });
+    store.fail('hang');
+    const ks = createKeyshift(defineSecrets({ API_KEY: { type: t.string(), category: 'api-key', ttlMs: 60_000 } }), {
+      source: fallbackChain([store, env({ env: { API_KEY: 'from-env' } })], { clock }),
+      clock,
+      random: () => 0.5,
+      logger: false,
+    });
+    const codes: string[] = [];
+    ks.on('error', (e) => codes.push(e.error.code));
+    const ready = ks.ready();
+    for (let i = 0; i < 30 && !ks.isReady; i++) await clock.tick(100); // 3 s: the core's fetchTimeoutMs
+    await ready;
+    assert.equal(ks.get('API_KEY').reveal(), 'from-env');
+    assert.equal(ks.status().entries[0]?.source, 'env');
+    assert.deepEqual(codes, [ErrorCodes.SOURCE_TIMEOUT], 'the fallback is reported with the timeout');
+    store.fail(undefined);
+    await clock.tick(1_000);
+    await ks.refresh('API_KEY');
+    assert.equal(ks.get('API_KEY').reveal(), 'from-store', 'the store takes over once it answers');
+    store.fail('hang');
+    await clock.tick(1_000);
+    const refreshed = ks.refresh('API_KEY');
+    for (let i = 0; i < 40; i++) await clock.tick(100);
+    assert.equal((await refreshed)[0]?.outcome, 'error');
+    assert.equal(ks.get('API_KEY').reveal(), 'from-store', 'a hang after the store served is the chain\'s failure: never the env value');
+    assert.throws(() => fallbackChain([store], { fallThroughAfterMs: 0 }), { code: ErrorCodes.INVALID_DECLARATION });
+    await ks.close();
+  });
+
   it('never rolls back a rotation: the store served v2 and went down, the next refresh keeps v2 instead of the env value', async () => {
     const clock = createFakeClock();
     const store = memorySource({ values: { API_KEY: 'store-v1' } });
