@@ -1,11 +1,15 @@
 // createAdminHandler()'s options, checked before anything is built: a typo (`basepath`,
 // `rateLimit.max`) or a wrong type is a KS_ERR_INVALID_DECLARATION naming the option,
 // never a default taken silently (an admin surface on another path, no rate limit).
+import type { EveryKey } from '../_every-key.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import type { AlertOptions } from './alert-rules.ts';
+import type { RateLimitOptions } from './rate-limit.ts';
 
-const OPTIONS = ['managers', 'token', 'basePath', 'auditLog', 'alerts', 'rateLimit', 'maxBodyBytes', 'metrics', 'fingerprintKey', 'clock'];
-const RATE_LIMIT = ['maxFailures', 'windowMs', 'maxClients'];
-const ALERTS = ['fetchLatencyMs', 'failures', 'failureWindowMs', 'webhook', 'logger', 'onAlert'];
+const RATE_LIMIT_FIELDS: EveryKey<RateLimitOptions> = { maxFailures: true, windowMs: true, maxClients: true };
+const RATE_LIMIT = Object.keys(RATE_LIMIT_FIELDS);
+const ALERT_FIELDS: EveryKey<AlertOptions> = { fetchLatencyMs: true, failures: true, failureWindowMs: true, webhook: true, logger: true, onAlert: true };
+const ALERTS = Object.keys(ALERT_FIELDS);
 
 function invalid(message: string): KeyshiftError {
   return new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `createAdminHandler(): ${message}`);
@@ -25,10 +29,13 @@ function isManager(value: unknown): boolean {
   return typeof m === 'object' && m !== null && typeof m.on === 'function' && typeof m.status === 'function' && typeof m.refresh === 'function';
 }
 
-/** Throws a KeyshiftError naming the first option that is unknown or of the wrong kind. */
-export function checkAdminOptions(options: unknown): void {
+/**
+ * Throws a KeyshiftError naming the first option that is unknown or of the wrong kind.
+ * `known` is every option's name (the caller lists them as an EveryKey of its options type).
+ */
+export function checkAdminOptions(options: unknown, known: readonly string[]): void {
   if (typeof options !== 'object' || options === null) throw invalid('needs options: { managers, token }');
-  only('option', options, OPTIONS);
+  only('option', options, known);
   const o = options as Record<string, unknown>;
   if (![o.managers].flat().every(isManager)) throw invalid('managers must be a manager from createKeyshift(), or an array of them');
   if (o.auditLog !== undefined && typeof o.auditLog !== 'function') throw invalid('auditLog must be a function (record) => void');

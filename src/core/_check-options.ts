@@ -1,29 +1,12 @@
 // createKeyshift()'s options, checked before anything starts: a typo or a wrong type (from
 // JavaScript, a config file, or past the types) is a KS_ERR_INVALID_DECLARATION naming
 // the option, never a default taken silently or a NaN timer.
+import type { EveryKey } from '../_every-key.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
+import type { BackoffOptions } from './schedule.ts';
 
-const OPTIONS = [
-  'source',
-  'name',
-  'logger',
-  'policy',
-  'fetchTimeoutMs',
-  'startupTimeoutMs',
-  'startupConcurrency',
-  'minStartupFailureMs',
-  'backoff',
-  'ttlJitter',
-  'minRefreshIntervalMs',
-  'maxValueBytes',
-  'clock',
-  'random',
-  'notifications',
-  'freshness',
-  'instance',
-  'instanceId',
-] as const;
-const BACKOFF = ['initialMs', 'factor', 'maxMs', 'jitter'] as const;
+const BACKOFF_FIELDS: EveryKey<BackoffOptions> = { initialMs: true, factor: true, maxMs: true, jitter: true };
+const BACKOFF = Object.keys(BACKOFF_FIELDS) as Array<keyof BackoffOptions>;
 
 function invalid(message: string): KeyshiftError {
   return new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `createKeyshift(): ${message}`);
@@ -58,13 +41,16 @@ function hasMethods(value: unknown, methods: readonly string[]): boolean {
   return typeof value === 'object' && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
 }
 
-/** Throws a KeyshiftError naming the first option that is unknown or of the wrong type. */
-export function checkOptions(options: unknown): void {
+/**
+ * Throws a KeyshiftError naming the first option that is unknown or of the wrong type.
+ * `known` is every option's name (the caller lists them as an EveryKey of its options type).
+ */
+export function checkOptions(options: unknown, known: readonly string[]): void {
   if (typeof options !== 'object' || options === null || typeof (options as { source?: { get?: unknown } }).source?.get !== 'function') {
     throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'createKeyshift() needs options.source, such as localStore() or env()');
   }
-  only('option', options, OPTIONS);
-  const o = options as Record<(typeof OPTIONS)[number], unknown>;
+  only('option', options, known);
+  const o = options as Record<string, unknown>;
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) throw invalid('name must be a non-empty string');
   if (o.logger !== undefined && o.logger !== false && !hasMethods(o.logger, ['info', 'warn', 'error'])) {
     throw invalid('logger must be a pino-compatible logger (info, warn, error) or false');
@@ -80,7 +66,7 @@ export function checkOptions(options: unknown): void {
   if (o.backoff !== undefined) {
     if (typeof o.backoff !== 'object' || o.backoff === null) throw invalid(`backoff must be an object of ${BACKOFF.join(', ')}`);
     only('backoff field', o.backoff, BACKOFF);
-    const b = o.backoff as Record<(typeof BACKOFF)[number], unknown>;
+    const b = o.backoff as Record<keyof BackoffOptions, unknown>;
     number('backoff.initialMs', b.initialMs, 'positive');
     number('backoff.factor', b.factor, 'factor');
     number('backoff.maxMs', b.maxMs, 'positive');

@@ -12,6 +12,7 @@ import {
 import { ErrorCodes, isTransient, KeyshiftError, StaleSecretError } from '../errors.ts';
 import type { Clock, Disposer, Logger, RolloutMarker, Source, SourceValue } from '../types.ts';
 import { adoptionSlot, fractionAt, inSlice, nextStepInMs } from './adoption.ts';
+import type { EveryKey } from '../_every-key.ts';
 import { checkOptions } from './_check-options.ts';
 import { withDevDefaults } from './_dev-defaults.ts';
 import { LatencySamples } from './_latency-samples.ts';
@@ -88,6 +89,29 @@ export interface KeyshiftOptions {
   instanceId?: string;
 }
 
+/** Every option's name, for checkOptions(): an option added to KeyshiftOptions and not here is a type error. */
+const OPTION_FIELDS: EveryKey<KeyshiftOptions> = {
+  source: true,
+  name: true,
+  logger: true,
+  policy: true,
+  fetchTimeoutMs: true,
+  startupTimeoutMs: true,
+  startupConcurrency: true,
+  minStartupFailureMs: true,
+  backoff: true,
+  ttlJitter: true,
+  minRefreshIntervalMs: true,
+  maxValueBytes: true,
+  clock: true,
+  random: true,
+  notifications: true,
+  freshness: true,
+  instance: true,
+  instanceId: true,
+};
+const OPTION_NAMES = Object.keys(OPTION_FIELDS);
+
 /** What `reportFailure()` did with one failure. */
 export interface FailureReport {
   name: string;
@@ -162,7 +186,7 @@ export class Manager {
   readonly #scheduler: EntryScheduler;
 
   constructor(declaration: Declaration, options: KeyshiftOptions) {
-    checkOptions(options);
+    checkOptions(options, OPTION_NAMES);
     if (typeof declaration !== 'object' || declaration === null) {
       throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'createKeyshift() takes a declaration: an object of entries, such as defineSecrets() returns');
     }

@@ -22,8 +22,11 @@ function fits(value: unknown, kind: Kind): boolean {
   return typeof value === kind;
 }
 
+/** One kind for every option of `O`: a field added to the options type and not here is a type error. */
+export type OptionKinds<O> = { readonly [K in keyof Required<O>]: Kind };
+
 /** Throws when `options` has a field not in `fields`, or one of the wrong kind. `undefined` fields are defaults. */
-export function checkSourceOptions(owner: string, options: unknown, fields: Readonly<Record<string, Kind>>): void {
+export function checkSourceOptions<O>(owner: string, options: O | undefined, fields: OptionKinds<O>): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null) {
     throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `${owner}: options must be an object`);
@@ -34,7 +37,7 @@ export function checkSourceOptions(owner: string, options: unknown, fields: Read
     const listed = unknown.map((key) => JSON.stringify(key)).join(', ');
     throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `${owner}: unknown option ${listed} (the options are ${known.join(', ')})`);
   }
-  for (const [key, kind] of Object.entries(fields)) {
+  for (const [key, kind] of Object.entries<Kind>(fields)) {
     const value = (options as Record<string, unknown>)[key];
     if (value !== undefined && !fits(value, kind)) {
       throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `${owner}: option ${key} must be ${WANTS[kind]}`);

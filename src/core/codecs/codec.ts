@@ -57,14 +57,20 @@ function fits(value: unknown, kind: OptionKind, units: readonly string[]): boole
  * as `minLen`): a KS_ERR_INVALID_DECLARATION naming the codec and the option, instead of
  * a codec that rejects every version or a TypeError at the first fetch.
  */
-export function checkCodecOptions(codec: string, options: unknown, fields: Readonly<Record<string, OptionKind>>, units: readonly string[] = []): void {
+export function checkCodecOptions<O>(
+  codec: string,
+  options: O | undefined,
+  // one kind for every option of O: an option added to the type and not listed is a type error
+  fields: { readonly [K in keyof Required<O>]: OptionKind },
+  units: readonly string[] = [],
+): void {
   const invalid = (message: string): KeyshiftError => new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `${codec}: ${message}`);
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
   const o = options as Record<string, unknown>;
   const unknown = Object.keys(o).filter((key) => !Object.hasOwn(fields, key));
   if (unknown.length > 0) throw invalid(`unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (the options are ${Object.keys(fields).join(', ')})`);
-  for (const [key, kind] of Object.entries(fields)) {
+  for (const [key, kind] of Object.entries<OptionKind>(fields)) {
     if (o[key] === undefined || fits(o[key], kind, units)) continue;
     const wants = { number: 'a finite number', boolean: 'true or false', regexp: 'a RegExp', strings: 'a non-empty array of strings', unit: `one of ${units.join(', ')}` }[kind];
     throw invalid(`option ${key} must be ${wants}`);
