@@ -1,3 +1,4 @@
+import type { EveryKey } from '../_every-key.ts';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { DEFAULT_TTL_MS_BY_CATEGORY } from '../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
@@ -90,10 +91,25 @@ function checkMs(entry: string, field: string, value: number | undefined): void 
   }
 }
 
-/** Every field an entry may have: anything else is a typo, refused rather than ignored. */
-const FIELDS: ReadonlySet<string> = new Set<keyof EntryDeclaration>([
-  'type', 'static', 'category', 'key', 'ttlMs', 'maxStaleMs', 'onStale', 'optional', 'secret', 'validate', 'rotation', 'description', 'overlapMs', 'devDefault', 'adoption',
-]);
+/** Every field an entry may have (an EveryKey, so a field added to EntryDeclaration must be listed): anything else is a typo, refused rather than ignored. */
+const ENTRY_FIELDS: EveryKey<EntryDeclaration<unknown>> = {
+  type: true,
+  static: true,
+  category: true,
+  key: true,
+  ttlMs: true,
+  maxStaleMs: true,
+  onStale: true,
+  optional: true,
+  secret: true,
+  validate: true,
+  rotation: true,
+  description: true,
+  overlapMs: true,
+  devDefault: true,
+  adoption: true,
+};
+const FIELDS: ReadonlySet<string> = new Set(Object.keys(ENTRY_FIELDS));
 const ROTATIONS: ReadonlySet<string> = new Set<RotationKind>(['keyring', 'pg-pool']);
 
 /** Checks one entry's shape and the policy; throws a KeyshiftError naming the entry and field. */
