@@ -8,7 +8,7 @@ import { ErrorCodes, KeyshiftError } from './errors.ts';
 /** Every optional peer, and the part of keyshift that needs it (keyshift doctor lists these). */
 export const OPTIONAL_PEERS: ReadonlyArray<readonly [peer: string, usedBy: string]> = [
   ['@google-cloud/secret-manager', 'the Google Secret Manager source, the rotation store, and the emulator (its protos)'],
-  ['@google-cloud/pubsub', 'Pub/Sub pull invalidation'],
+  ['@google-cloud/pubsub', 'Pub/Sub pull invalidation, and fleet reports (keyshift/fleet, keyshift fleet)'],
   ['@grpc/grpc-js', 'the Secret Manager emulator'],
   ['@grpc/proto-loader', 'the Secret Manager emulator'],
   ['@aws-sdk/client-secrets-manager', 'the AWS Secrets Manager source and awsRotationStore (aws:// in the CLI)'],

@@ -168,6 +168,30 @@ describe('Package: packed, installed into a fresh project', { timeout: 900_000 }
     await mustRun(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], app, cleanEnv());
   });
 
+  it('typechecks, with no optional peer installed, every part whose use needs none (keyshift/admin included)', async () => {
+    // skipLibCheck false: a declaration that imports a peer's types fails here even if the adopter never calls that part
+    const peerFree = [
+      'keyshift',
+      'keyshift/sources/env',
+      'keyshift/sources/dotenv',
+      'keyshift/sources/file',
+      'keyshift/sources/memory',
+      'keyshift/sources/fallback-chain',
+      'keyshift/sources/local-store',
+      'keyshift/sources/gcp-pubsub-push',
+      'keyshift/local-store',
+      'keyshift/admin',
+      'keyshift/adapters/node-http',
+      'keyshift/rotation/keyring',
+      'keyshift/testing',
+    ];
+    const dir = join(app, 'peer-free');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ ...FRESH_TSCONFIG, include: ['parts.ts'] }));
+    await writeFile(join(dir, 'parts.ts'), `${peerFree.map((spec, i) => `import * as part${i} from '${spec}';`).join('\n')}\nexport const parts: unknown[] = [${peerFree.map((_, i) => `part${i}`).join(', ')}];\n`);
+    await mustRun(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], dir, cleanEnv());
+  });
+
   it('runs the quick start from the install, printing no secret', async () => {
     const secret = `canary-${Math.random().toString(36).slice(2)}`;
     await writeFile(
@@ -209,11 +233,14 @@ describe('Package: packed, installed into a fresh project', { timeout: 900_000 }
         "import { startEmulator } from 'keyshift/emulator';",
         "import { awsSecretsManager } from 'keyshift/sources/aws-secrets-manager';",
         "import { gcpSecretManager } from 'keyshift/sources/gcp-secret-manager';",
+        "import { collectFleet, startFleetReporter } from 'keyshift/fleet';",
         'const out = {};',
         'const report = (name) => (e) => { out[name] = { code: e.code, message: e.message }; };',
         "await startEmulator({ storeDir: '.keyshift/emulator' }).then((e) => e.close(), report('emulator'));",
         "await awsSecretsManager({ clientConfig: { region: 'us-east-1' } }).get('A', { signal: AbortSignal.timeout(10_000) }).catch(report('aws'));",
         "await gcpSecretManager({ project: 'p' }).get('A', { signal: AbortSignal.timeout(10_000) }).catch(report('gcp'));",
+        "await startFleetReporter({ topic: 'projects/p/topics/fleet', managers: [], instance: { instanceId: 'i' } }).then((r) => r.close(), report('fleet'));",
+        "await collectFleet({ fleetTopic: 'projects/p/topics/fleet', listenMs: 1 }).catch(report('collect'));",
         "const secrets = defineSecrets({ DB_PASSWORD: { type: t.string(), category: 'database-credential', rotation: 'pg-pool' } });",
         "const ks = createKeyshift(secrets, { source: memorySource({ values: { DB_PASSWORD: 'x' } }) });",
         'await ks.ready();',
@@ -228,6 +255,8 @@ describe('Package: packed, installed into a fresh project', { timeout: 900_000 }
       aws: /^awsSecretsManager needs the optional peer @aws-sdk\/client-secrets-manager, which is not installed: npm install @aws-sdk\/client-secrets-manager$/,
       gcp: /needs the optional peer @google-cloud\/secret-manager, which is not installed: npm install @google-cloud\/secret-manager$/,
       pg: /^keyshift\/rotation\/pg \(createRotatingPool\) needs the optional peer pg, which is not installed: npm install pg$/,
+      fleet: /^startFleetReporter needs the optional peer @google-cloud\/pubsub, which is not installed: npm install @google-cloud\/pubsub$/,
+      collect: /^keyshift fleet \(collectFleet\) needs the optional peer @google-cloud\/pubsub, which is not installed: npm install @google-cloud\/pubsub$/,
     };
     for (const [name, message] of Object.entries(expected)) {
       assert.equal(out[name]?.code, 'KS_ERR_PEER_MISSING', `${name}: ${JSON.stringify(out[name])}`);

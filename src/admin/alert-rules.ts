@@ -5,7 +5,7 @@ import { channelName } from '../core/diagnostics.ts';
 import type { KeyshiftEvents } from '../core/events.ts';
 import type { NotificationHealthChange, NotificationState } from '../core/notification-health.ts';
 import { stderrLogger } from '../core/logger.ts';
-import type { RotatingPoolEvents } from '../rotation/pg/pg-pool.ts';
+import type { RotatingPoolEvents } from '../rotation/pg/rotating-pool-events.ts';
 import type { RotationEvents } from '../rotation/staged/rotation-result.ts';
 import type { Clock, Disposer, Logger } from '../types.ts';
 import { type AlertWebhookOptions, AlertWebhook, type DeliveryOutcome, type WebhookUrl } from './alert-webhook.ts';

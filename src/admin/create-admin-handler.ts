@@ -16,6 +16,8 @@ import { statusRoute } from './routes/status.ts';
 import { type AdminToken, createTokenAuth } from '../http/token-auth.ts';
 import type { AdminManager, AdminRequestInfo } from './types.ts';
 import { UsageMeter } from './usage-meter.ts';
+import { checkAdminOptions } from './_check-admin-options.ts';
+import type { EveryKey } from '../_every-key.ts';
 
 export interface AdminHandlerOptions {
   /** The managers to serve: one service's, or several. */
@@ -39,6 +41,21 @@ export interface AdminHandlerOptions {
   /** Time source for the rate limit, alert windows and usage rate. Default the system clock. */
   clock?: Clock;
 }
+
+/** Every option's name, for checkAdminOptions(): an option added to AdminHandlerOptions and not here is a type error. */
+const OPTION_FIELDS: EveryKey<AdminHandlerOptions> = {
+  managers: true,
+  token: true,
+  basePath: true,
+  auditLog: true,
+  alerts: true,
+  rateLimit: true,
+  maxBodyBytes: true,
+  metrics: true,
+  fingerprintKey: true,
+  clock: true,
+};
+const OPTION_NAMES = Object.keys(OPTION_FIELDS);
 
 /** A web-standard handler (Hono, unstorage style) plus what its adapters and owner need. */
 export interface AdminHandler {
@@ -87,6 +104,7 @@ function clientOf(info: AdminRequestInfo | undefined): string {
  * handler. Async because prom-client, an optional peer, is imported here.
  */
 export async function createAdminHandler(options: AdminHandlerOptions): Promise<AdminHandler> {
+  checkAdminOptions(options, OPTION_NAMES);
   const managers = [options.managers].flat() as AdminManager[];
   if (managers.length === 0) throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'createAdminHandler() needs at least one manager');
   const basePath = normaliseBase(options.basePath);

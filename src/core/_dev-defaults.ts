@@ -42,6 +42,9 @@ export function withDevDefaults(source: Source, declaration: Declaration, nodeEn
         }
       : {}),
     ...(source.watch ? { watch: source.watch.bind(source) } : {}),
+    // the canary's markers (docs/adoption.md) stay the store's: a wrapper that dropped them would ignore every halt
+    ...(source.rolloutMarker ? { rolloutMarker: source.rolloutMarker.bind(source) } : {}),
+    ...(source.markRollout ? { markRollout: source.markRollout.bind(source) } : {}),
     ...(source.close ? { close: source.close.bind(source) } : {}),
   };
 }

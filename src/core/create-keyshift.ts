@@ -43,7 +43,7 @@ export interface Keyshift<D extends Declaration> {
   tick(): number;
   /** The current view, frozen. */
   snapshot(): Snapshot<D>;
-  /** Subscribes to change, rejected, error, stale, recovered, fetch, ready. Returns a disposer. */
+  /** Subscribes to change, out-of-order, rollout-halted, rejected, error, stale, recovered, fetch, ready. Returns a disposer. */
   on<E extends EventName>(event: E, listener: Listener<E>): Disposer;
   /**
    * One failure the application attributes to an entry (an API answered 401 with the new

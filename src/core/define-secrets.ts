@@ -1,3 +1,4 @@
+import type { EveryKey } from '../_every-key.ts';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { DEFAULT_TTL_MS_BY_CATEGORY } from '../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
@@ -90,11 +91,44 @@ function checkMs(entry: string, field: string, value: number | undefined): void 
   }
 }
 
+/** Every field an entry may have (an EveryKey, so a field added to EntryDeclaration must be listed): anything else is a typo, refused rather than ignored. */
+const ENTRY_FIELDS: EveryKey<EntryDeclaration<unknown>> = {
+  type: true,
+  static: true,
+  category: true,
+  key: true,
+  ttlMs: true,
+  maxStaleMs: true,
+  onStale: true,
+  optional: true,
+  secret: true,
+  validate: true,
+  rotation: true,
+  description: true,
+  overlapMs: true,
+  devDefault: true,
+  adoption: true,
+};
+const FIELDS: ReadonlySet<string> = new Set(Object.keys(ENTRY_FIELDS));
+const ROTATIONS: ReadonlySet<string> = new Set<RotationKind>(['keyring', 'pg-pool']);
+
 /** Checks one entry's shape and the policy; throws a KeyshiftError naming the entry and field. */
 export function checkEntry(name: string, entry: EntryDeclaration<unknown>, rules: readonly PolicyRule[]): void {
   if (!NAME.test(name)) throw invalid(JSON.stringify(name), 'names are letters, digits, _ and - (at most 255)');
   if (typeof entry !== 'object' || entry === null) throw invalid(name, 'the declaration must be an object');
+  const unknown = Object.keys(entry).filter((field) => !FIELDS.has(field));
+  if (unknown.length > 0) {
+    throw invalid(name, `unknown field ${unknown.map((f) => JSON.stringify(f)).join(', ')} (the fields are ${[...FIELDS].join(', ')})`);
+  }
   if (typeof entry.type?.decode !== 'function') throw invalid(name, 'type must be a codec such as t.string()');
+  for (const field of ['static', 'optional', 'secret'] as const) {
+    if (entry[field] !== undefined && typeof entry[field] !== 'boolean') throw invalid(name, `${field} must be true or false`);
+  }
+  if (entry.rotation !== undefined && !ROTATIONS.has(entry.rotation)) throw invalid(name, "rotation must be 'keyring' or 'pg-pool'");
+  if (entry.validate !== undefined && typeof entry.validate?.['~standard']?.validate !== 'function') {
+    throw invalid(name, 'validate must be a Standard Schema validator (zod, valibot, arktype...)');
+  }
+  if (entry.description !== undefined && typeof entry.description !== 'string') throw invalid(name, 'description must be a string');
   if (entry.category !== undefined && !CATEGORIES.has(entry.category)) {
     throw invalid(name, `unknown category "${entry.category}" (one of ${[...CATEGORIES].join(', ')})`);
   }

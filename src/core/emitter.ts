@@ -19,6 +19,11 @@ export class Emitter {
   ) {}
 
   on<E extends EventName>(event: E, listener: Listener<E>): Disposer {
+    if (!Object.hasOwn(channels, event)) {
+      const known = Object.keys(channels).join(', ');
+      throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `on(): unknown event ${JSON.stringify(String(event))} (the events are ${known})`);
+    }
+    if (typeof listener !== 'function') throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `on('${event}'): the listener must be a function`);
     const set = this.#listeners.get(event) ?? new Set();
     this.#listeners.set(event, set);
     const fn = listener as (payload: never) => void;

@@ -75,6 +75,8 @@ export class EntryScheduler {
   readonly #onHeap: boolean;
   #live = false;
   #closed = false;
+  /** Entries whose last arming was a backoff: their next TTL arming is spread. */
+  readonly #backingOff = new WeakSet<EntryState>();
   #unnotify: Disposer | undefined;
 
   /** `states`: the manager's entries, by name. */
@@ -94,8 +96,14 @@ export class EntryScheduler {
     if (this.#closed) return;
     this.#live = true;
     for (const state of this.#states.values()) this.schedule(state, true);
+    // A governor change re-arms every entry in one instant, on every instance that sees it (a
+    // Pub/Sub outage is seen fleet-wide): back on their own TTLs, spread them as at start.
+    // Resting at the longer safety TTL keeps the jittered one: nothing polls for most of it.
     this.#unnotify = this.#opts.notifications?.onChange(() => {
-      for (const state of this.#states.values()) this.schedule(state);
+      for (const state of this.#states.values()) {
+        const ttl = state.info.ttlMs ?? 0;
+        this.schedule(state, (this.#opts.notifications?.ttlMs(ttl) ?? ttl) <= ttl);
+      }
     });
   }
 
@@ -107,11 +115,20 @@ export class EntryScheduler {
     return this.#requestDriven?.tick() ?? 0;
   }
 
-  /** Arms the entry's next refresh: backoff while failing, else the jittered TTL; the `first` after ready() is spread over the TTL. */
-  schedule(state: EntryState, first = false): void {
+  /**
+   * Arms the entry's next refresh: backoff while failing, else the jittered TTL. A `spread`
+   * one (the first after ready(), after a forced refresh, after a governor change) and the
+   * first after a failing streak are drawn over the whole TTL (firstRefreshDelay): those
+   * moments are shared by a fleet (a deploy, a push, a store outage), and a jittered TTL
+   * from them would keep the fleet's refreshes in a burst for many TTLs.
+   */
+  schedule(state: EntryState, spread = false): void {
     if (this.#closed || state.info.kind === 'static' || !this.#live) return;
     if (!this.#onHeap) this.#disarm(state);
     const failing = state.consecutiveFailures > 0;
+    let first = spread;
+    if (failing) this.#backingOff.add(state);
+    else if (this.#backingOff.delete(state)) first = true;
     const ttl = state.info.ttlMs ?? 0;
     const jitter = this.#opts.ttlJitter ?? DEFAULT_TTL_JITTER;
     const resting = this.#opts.notifications?.ttlMs(ttl) ?? ttl;
@@ -153,7 +170,7 @@ export class EntryScheduler {
     state.trailingTimer = this.#clock.setTimeout(() => {
       state.trailingTimer = undefined;
       state.lastForcedAt = this.#clock.now();
-      this.#hooks.fetch(state, trigger).then(() => this.schedule(state), this.#hooks.internalError);
+      this.#hooks.fetch(state, trigger).then(() => this.schedule(state, true), this.#hooks.internalError);
     }, delay);
   }
 

@@ -12,6 +12,8 @@ import {
 import { ErrorCodes, isTransient, KeyshiftError, StaleSecretError, valueFreeCause } from '../errors.ts';
 import type { Clock, Disposer, Logger, RolloutMarker, Source, SourceValue } from '../types.ts';
 import { adoptionSlot, fractionAt, inSlice, nextStepInMs } from './adoption.ts';
+import type { EveryKey } from '../_every-key.ts';
+import { checkOptions } from './_check-options.ts';
 import { withDevDefaults } from './_dev-defaults.ts';
 import { LatencySamples } from './_latency-samples.ts';
 import { systemClock } from './clock.ts';
@@ -52,9 +54,10 @@ export interface KeyshiftOptions {
   /** Backoff after failures. Default 1 s doubling to 30 s, ±25 %. */
   backoff?: BackoffOptions;
   /**
-   * ± fraction of spread on every TTL. Default 0.1. The first refresh after ready() is
-   * spread over the whole TTL (see firstRefreshDelay), so instances started together do
-   * not refresh together.
+   * ± fraction of spread on every TTL. Default 0.1. The first refresh after ready(), after
+   * a forced refresh (push, admin, manual), after a failing streak and after a change of
+   * the notifications' TTL is spread over the whole TTL (see firstRefreshDelay), so
+   * instances that start, are pushed or recover together do not refresh together.
    */
   ttlJitter?: number;
   /** Forced refreshes of one entry closer together than this are coalesced. Default 1,000 ms. */
@@ -86,6 +89,29 @@ export interface KeyshiftOptions {
    */
   instanceId?: string;
 }
+
+/** Every option's name, for checkOptions(): an option added to KeyshiftOptions and not here is a type error. */
+const OPTION_FIELDS: EveryKey<KeyshiftOptions> = {
+  source: true,
+  name: true,
+  logger: true,
+  policy: true,
+  fetchTimeoutMs: true,
+  startupTimeoutMs: true,
+  startupConcurrency: true,
+  minStartupFailureMs: true,
+  backoff: true,
+  ttlJitter: true,
+  minRefreshIntervalMs: true,
+  maxValueBytes: true,
+  clock: true,
+  random: true,
+  notifications: true,
+  freshness: true,
+  instance: true,
+  instanceId: true,
+};
+const OPTION_NAMES = Object.keys(OPTION_FIELDS);
 
 /** What `reportFailure()` did with one failure. */
 export interface FailureReport {
@@ -129,6 +155,8 @@ export interface ManagerStatus {
   instance?: InstanceIdentity;
 }
 
+const TRIGGERS: ReadonlySet<string> = new Set<Trigger>(['startup', 'ttl', 'retry', 'push', 'admin', 'manual', 'recheck', 'rollout']);
+
 /** The hot-reload engine. Internal: users get the typed `Keyshift<D>` view from createKeyshift(). */
 export class Manager {
   readonly name: string;
@@ -159,8 +187,9 @@ export class Manager {
   readonly #scheduler: EntryScheduler;
 
   constructor(declaration: Declaration, options: KeyshiftOptions) {
-    if (typeof options?.source?.get !== 'function') {
-      throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'createKeyshift() needs options.source, such as localStore() or env()');
+    checkOptions(options, OPTION_NAMES);
+    if (typeof declaration !== 'object' || declaration === null) {
+      throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'createKeyshift() takes a declaration: an object of entries, such as defineSecrets() returns');
     }
     this.#opts = options;
     this.name = options.name ?? 'keyshift';
@@ -170,9 +199,6 @@ export class Manager {
     this.instanceId = options.instanceId ?? options.instance?.instanceId ?? randomUUID();
     this.#logger = options.logger === false ? { info() {}, warn() {}, error() {} } : (options.logger ?? stderrLogger);
     this.#events = new Emitter(this.name, this.#logger);
-    if (options.freshness !== undefined && options.freshness !== 'timers' && options.freshness !== 'requests') {
-      throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, "createKeyshift(): freshness must be 'timers' or 'requests'");
-    }
     this.#scheduler = new EntryScheduler(
       this.#states,
       { clock: this.#clock, random: this.#random, freshness: options.freshness, ttlJitter: options.ttlJitter, backoff: options.backoff, notifications: options.notifications },
@@ -257,7 +283,12 @@ export class Manager {
   /** The current view, frozen: reads from it never change. */
   snapshot(): { get(name: string): unknown } {
     const view = this.#view;
-    return Object.freeze({ get: (name: string) => view.get(name) ?? this.#miss(name) });
+    return Object.freeze({
+      get: (name: string) => {
+        const value = view.get(name);
+        return value !== undefined ? value : this.#miss(name); // null is a value: an optional entry that is absent
+      },
+    });
   }
 
   on<E extends EventName>(event: E, listener: Listener<E>): Disposer {
@@ -368,6 +399,11 @@ export class Manager {
   refresh(names?: string | readonly string[], options: { trigger?: Trigger } = {}): Promise<RefreshResult[]> {
     if (this.#closing) return Promise.reject(new KeyshiftError(ErrorCodes.CLOSED, 'refresh() after close()'));
     if (!this.#ready) return Promise.reject(new KeyshiftError(ErrorCodes.NOT_READY, 'refresh() before ready() resolved'));
+    const trigger = options?.trigger ?? 'manual';
+    if (!TRIGGERS.has(trigger)) {
+      // the trigger becomes a metric label and an event field: only the closed set is accepted
+      return Promise.reject(new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `refresh(): trigger must be one of ${[...TRIGGERS].join(', ')}`));
+    }
     const list = names === undefined ? this.entries.filter((e) => e.kind === 'dynamic').map((e) => e.name) : [names].flat();
     const states: EntryState[] = [];
     for (const name of list) {
@@ -381,7 +417,7 @@ export class Manager {
       }
       states.push(state);
     }
-    return Promise.all(states.map((state) => this.#forced(state, options.trigger ?? 'manual')));
+    return Promise.all(states.map((state) => this.#forced(state, trigger)));
   }
 
   /**
@@ -406,7 +442,7 @@ export class Manager {
     }
     state.lastForcedAt = this.#clock.now();
     const result = await this.#fetch(state, trigger);
-    this.#scheduler.schedule(state);
+    this.#scheduler.schedule(state, true); // a push reaches the whole fleet in one instant: spread the next refresh
     // A push can arrive before the store serves the new version (replication lag): look again, a bounded number of times.
     if (trigger === 'push' && !result.changed) this.#scheduler.recheck(state);
     return result;
@@ -749,9 +785,9 @@ export class Manager {
   }
 
   /**
-   * An explicit step back (a halted rollout): drops the entry's version floor, so the
-   * next answer of the source is served even when it is older than the served version,
-   * and fetches at once. The reason is logged. Internal: for features that decide a step
+   * An explicit step back (a halted rollout): drops the entry's version floor for one
+   * fetch, made at once, so its answer is served even when it is older than the served
+   * version; when that fetch serves nothing, the floor is back. The reason is logged. Internal: for features that decide a step
    * back on purpose; a store rollback needs none (it writes a new, higher version).
    */
   stepBack(name: string, reason: string): Promise<RefreshResult> {
@@ -761,9 +797,14 @@ export class Manager {
     }
     if (this.#closing) return Promise.reject(new KeyshiftError(ErrorCodes.CLOSED, 'stepBack() after close()'));
     this.#logger.info({ entry: name, version: state.version, reason }, `entry ${name} may step back from version ${state.version}: ${reason}`);
+    const floor = state.order;
+    const version = state.version;
     state.order = undefined;
     return this.#fetch(state, 'manual').then((result) => {
-      this.#scheduler.schedule(state);
+      // the floor is dropped for this one answer: a fetch that served nothing (failed, rejected,
+      // held by a canary) leaves it in place, or a lagging answer of a later TTL refresh would be served
+      if (state.order === undefined && state.version === version) state.order = floor;
+      this.#scheduler.schedule(state, true);
       return result;
     });
   }

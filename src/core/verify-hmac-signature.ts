@@ -28,6 +28,18 @@ export interface HmacVerification {
   readonly previous?: boolean;
 }
 
+const ALGORITHMS: readonly string[] = ['sha1', 'sha256', 'sha384', 'sha512'];
+const ENCODINGS: readonly string[] = ['hex', 'base64', 'base64url'];
+
+/** A typo (`algoritm`) or an unknown hash is a KS_ERR_INVALID_DECLARATION, never a silent sha256 or a crypto error. */
+function checkVerifyOptions(options: VerifyHmacOptions): void {
+  const invalid = (message: string): KeyshiftError => new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `verifyHmacSignature: ${message}`);
+  const unknown = Object.keys(options).filter((key) => key !== 'algorithm' && key !== 'encoding');
+  if (unknown.length > 0) throw invalid(`unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (the options are algorithm, encoding)`);
+  if (options.algorithm !== undefined && !ALGORITHMS.includes(options.algorithm)) throw invalid(`algorithm must be one of ${ALGORITHMS.join(', ')}`);
+  if (options.encoding !== undefined && !ENCODINGS.includes(options.encoding)) throw invalid(`encoding must be one of ${ENCODINGS.join(', ')}`);
+}
+
 const keyBytes = (key: HmacKey): Uint8Array | string => (key instanceof Secret ? key.reveal() : key);
 
 /** Decodes the given signature; undefined when it is not of the encoding (it then never matches). */
@@ -48,6 +60,7 @@ export function verifyHmacSignature(
   options: VerifyHmacOptions = {},
 ): HmacVerification {
   if (keys.length === 0) throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'verifyHmacSignature needs at least one key');
+  checkVerifyOptions(options);
   const algorithm = options.algorithm ?? 'sha256';
   const given = typeof signature === 'string' ? decode(signature.trim(), options.encoding ?? 'hex') : undefined;
   let match: HmacVerification = { valid: false };

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClientConfig, Message, PubSub, Subscription } from '@google-cloud/pubsub';
 import { PUBSUB_MIN_EXPIRATION_MS, PUBSUB_MIN_RETENTION_MS } from '../constants.ts';
 import { FLEET_PING_EVENT, FLEET_REPORT_EVENT, type FleetReport, parseFleetReport } from './fleet-report.ts';
+import { loadOptionalPeer } from '../_optional-peer.ts';
 
 export interface CollectFleetOptions {
   /** `projects/{p}/topics/{t}`: where instances publish reports. */
@@ -39,7 +40,7 @@ export async function openFleetListener(
     onReport(report: FleetReport, receivedAt: number, reports: ReadonlyMap<string, FleetReport>): void;
   },
 ): Promise<FleetListener> {
-  const ownClient = options.client ? undefined : new (await import('@google-cloud/pubsub')).PubSub(options.clientConfig ?? {});
+  const ownClient = options.client ? undefined : new (await loadOptionalPeer('@google-cloud/pubsub', 'keyshift fleet (collectFleet)', () => import('@google-cloud/pubsub'))).PubSub(options.clientConfig ?? {});
   const client = options.client ?? (ownClient as PubSub);
   const project = /^projects\/([^/]+)\//.exec(options.fleetTopic)?.[1] ?? '';
   const name = `projects/${project}/subscriptions/keyshift-fleet-view-${randomBytes(6).toString('hex')}`;

@@ -12,6 +12,7 @@ import type { InstanceIdentity } from '../core/instance-identity.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { Clock, Disposer } from '../types.ts';
 import { FLEET_REPORT_EVENT, type FleetReport } from './fleet-report.ts';
+import { loadOptionalPeer } from '../_optional-peer.ts';
 
 /** Every few minutes a report goes out even when nothing changed. */
 export const DEFAULT_FLEET_REPORT_INTERVAL_MS = 3 * 60_000;
@@ -51,7 +52,7 @@ export async function startFleetReporter(options: FleetReporterOptions): Promise
     throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'startFleetReporter: topic must be projects/{p}/topics/{t}');
   }
   const clock = options.clock ?? systemClock;
-  const ownClient = options.client ? undefined : new (await import('@google-cloud/pubsub')).PubSub(options.clientConfig ?? {});
+  const ownClient = options.client ? undefined : new (await loadOptionalPeer('@google-cloud/pubsub', 'startFleetReporter', () => import('@google-cloud/pubsub'))).PubSub(options.clientConfig ?? {});
   const client = options.client ?? (ownClient as PubSub);
   const topic: Topic = client.topic(options.topic, { batching: { maxMessages: 1, maxMilliseconds: 0 } });
   let sent = 0;

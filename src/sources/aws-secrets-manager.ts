@@ -18,6 +18,7 @@ import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { Source, SourceGetOptions, SourceValue } from '../types.ts';
 import { isAwsNotFound, toAwsSourceError } from '../aws/errors.ts';
 import { type AwsSecretSelection, isSameSecret, toAwsSourceValue } from './_aws-secret-value.ts';
+import { checkSourceOptions } from './_check-source-options.ts';
 
 export type { AwsSecretSelection } from './_aws-secret-value.ts';
 
@@ -87,6 +88,16 @@ function invalid(message: string): KeyshiftError {
 }
 
 export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): AwsSecretsManagerSource {
+  checkSourceOptions('awsSecretsManager()', options, {
+    client: 'object',
+    clientConfig: 'object',
+    secretId: 'function',
+    versionStage: 'string',
+    versionId: 'string',
+    jsonKey: 'string',
+    select: 'function',
+    orderByCreatedDate: 'boolean',
+  });
   if (options.client && options.clientConfig) throw invalid('give either client or clientConfig, not both');
   if (options.versionStage !== undefined && options.versionId !== undefined) {
     throw invalid('give either versionStage or versionId, not both');

@@ -5,6 +5,7 @@ import { parseEnv } from 'node:util';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { Source } from '../types.ts';
 import { contentVersion } from './_content-version.ts';
+import { checkSourceOptions } from './_check-source-options.ts';
 
 export interface DotenvSourceOptions {
   /** The file. Default `.env` in the working directory. */
@@ -23,6 +24,7 @@ export interface DotenvSourceOptions {
  * an edit is served without a restart. The version is a hash of the content.
  */
 export function dotenv(options: DotenvSourceOptions = {}): Source {
+  checkSourceOptions('dotenv()', options, { path: 'string', prefix: 'string', watch: 'boolean' });
   const path = resolve(options.path ?? '.env');
   const prefix = options.prefix ?? '';
 

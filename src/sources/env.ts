@@ -1,5 +1,6 @@
 import type { Source } from '../types.ts';
 import { contentVersion } from './_content-version.ts';
+import { checkSourceOptions } from './_check-source-options.ts';
 
 export interface EnvSourceOptions {
   /** Variables to read. Default process.env (read at each get, so a test can change it). */
@@ -14,6 +15,7 @@ export interface EnvSourceOptions {
  * as the last link of a fallback chain. The version is a hash of the content.
  */
 export function env(options: EnvSourceOptions = {}): Source {
+  checkSourceOptions('env()', options, { env: 'object', prefix: 'string' });
   const prefix = options.prefix ?? '';
   return {
     kind: 'env',

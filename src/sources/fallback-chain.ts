@@ -1,5 +1,7 @@
 import { ErrorCodes, KeyshiftError, toKeyshiftError } from '../errors.ts';
-import type { Source, SourceValue } from '../types.ts';
+import { systemClock } from '../core/clock.ts';
+import type { Clock, RolloutMarker, Source, SourceGetOptions, SourceValue } from '../types.ts';
+import { checkSourceOptions } from './_check-source-options.ts';
 
 export interface FallbackChainOptions {
   /**
@@ -16,6 +18,16 @@ export interface FallbackChainOptions {
    * never brings back a deploy-time value by itself.
    */
   notFoundFallsThrough?: boolean;
+  /**
+   * While a later source may still serve the entry (`onError`, and no source up to this
+   * one has served it), a source that has not answered within this many ms is abandoned
+   * and the chain falls through, as for a failure: a store that hangs at start-up (a
+   * network black hole) still lets env start the service, inside the core's
+   * `fetchTimeoutMs` (3,000 ms by default; keep this below it). Default 1,000 ms.
+   */
+  fallThroughAfterMs?: number;
+  /** Time source for `fallThroughAfterMs` (`createFakeClock()` in tests). Default the system clock. */
+  clock?: Clock;
 }
 
 /**
@@ -32,17 +44,33 @@ export interface FallbackChainOptions {
  *   (the store does not have this entry: env's value serves); after that, only with
  *   `notFoundFallsThrough`.
  * - Versions of different sources are not comparable: the chain passes `order` only from
- *   the source that served, and the core compares orders only between answers of the
- *   same source. A switch of source follows the rules above, never an order.
+ *   the source that served, and not on the first answer after a switch of source (two
+ *   sources of one kind number apart), and the core compares orders only between answers
+ *   of the same source. A switch of source follows the rules above, never an order.
  *
  * When every source tried fails, the first failure is thrown.
  */
 export function fallbackChain(sources: readonly Source[], options: FallbackChainOptions = {}): Source {
-  if (sources.length === 0) throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'fallbackChain() needs at least one source');
+  if (!Array.isArray(sources) || sources.length === 0) {
+    throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'fallbackChain() needs an array of at least one source');
+  }
+  for (const [index, source] of sources.entries()) {
+    if (typeof (source as Partial<Source> | undefined)?.get !== 'function') {
+      throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `fallbackChain(): sources[${index}] is not a source (such as env() or localStore())`);
+    }
+  }
+  checkSourceOptions('fallbackChain()', options, { onError: 'boolean', notFoundFallsThrough: 'boolean', fallThroughAfterMs: 'ms', clock: 'object' });
   const onError = options.onError ?? true;
   const notFoundFallsThrough = options.notFoundFallsThrough ?? false;
+  const fallThroughAfterMs = options.fallThroughAfterMs ?? DEFAULT_FALL_THROUGH_AFTER_MS;
+  if (!Number.isFinite(fallThroughAfterMs) || fallThroughAfterMs <= 0) {
+    throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'fallbackChain(): fallThroughAfterMs must be a positive number of ms');
+  }
+  const clock = options.clock ?? systemClock;
   /** Entry name -> the index of the earliest source that has answered it with a value. */
   const servedFrom = new Map<string, number>();
+  /** Entry name -> the index of the source that answered it last. */
+  const answeredBy = new Map<string, number>();
   return {
     kind: `fallback(${sources.map((s) => s.kind).join('>')})`,
     async get(name, opts): Promise<SourceValue | undefined> {
@@ -50,10 +78,17 @@ export function fallbackChain(sources: readonly Source[], options: FallbackChain
       for (const [index, source] of sources.entries()) {
         const served = (servedFrom.get(name) ?? Number.POSITIVE_INFINITY) <= index;
         try {
-          const got = await source.get(name, opts);
+          const mayFallThrough = onError && !served && index < sources.length - 1;
+          const got = mayFallThrough ? await withDeadline(source, name, opts, fallThroughAfterMs, clock) : await source.get(name, opts);
           if (got) {
             if (!served) servedFrom.set(name, index);
-            return { ...got, source: got.source ?? source.kind, ...(firstError ? { fallbackFrom: firstError } : {}) };
+            const switched = (answeredBy.get(name) ?? index) !== index;
+            answeredBy.set(name, index);
+            // the first answer after a switch carries no order: two sources of one kind (two
+            // stores, two regions) number their versions apart, and the core compares orders by kind
+            const { order, ...rest } = got;
+            const ordered = switched || order === undefined ? {} : { order };
+            return { ...rest, ...ordered, source: got.source ?? source.kind, ...(firstError ? { fallbackFrom: firstError } : {}) };
           }
           if (served && !notFoundFallsThrough) return undefined;
         } catch (error) {
@@ -65,6 +100,23 @@ export function fallbackChain(sources: readonly Source[], options: FallbackChain
       if (firstError) throw firstError;
       return undefined;
     },
+    // The rollout marker (docs/adoption.md) lives with the version: in the source that answered
+    // the entry last. Read or written through a source that keeps none, it is unknown (the
+    // core then keeps the marker it knew), never "no marker" (that would resume a halt).
+    ...(sources.some((s) => s.rolloutMarker !== undefined || s.markRollout !== undefined)
+      ? {
+          rolloutMarker(name: string, opts: { signal: AbortSignal }) {
+            const source = sources[answeredBy.get(name) ?? 0];
+            if (source?.rolloutMarker === undefined) return Promise.reject(noMarkers(source, name));
+            return source.rolloutMarker(name, opts);
+          },
+          markRollout(name: string, marker: RolloutMarker | undefined, opts: { signal: AbortSignal }) {
+            const source = sources[answeredBy.get(name) ?? 0];
+            if (source?.markRollout === undefined) return Promise.reject(noMarkers(source, name));
+            return source.markRollout(name, marker, opts);
+          },
+        }
+      : {}),
     locate(name) {
       return sources.map((s) => s.locate?.(name) ?? `${name} in ${s.kind}`).join(', then ');
     },
@@ -78,4 +130,37 @@ export function fallbackChain(sources: readonly Source[], options: FallbackChain
       await Promise.all(sources.map((s) => s.close?.()));
     },
   };
+}
+
+function noMarkers(source: Source | undefined, name: string): KeyshiftError {
+  return new KeyshiftError(ErrorCodes.SOURCE_UNAVAILABLE, `${name}: ${source?.kind ?? 'the chain'} keeps no rollout markers`, { entry: name });
+}
+
+const DEFAULT_FALL_THROUGH_AFTER_MS = 1_000;
+
+/** `source.get` abandoned (its signal aborted) when it has not answered within `ms`: a SOURCE_TIMEOUT the chain falls through on. */
+async function withDeadline(source: Source, name: string, opts: SourceGetOptions, ms: number, clock: Clock): Promise<SourceValue | undefined> {
+  const controller = new AbortController();
+  const forward = (): void => controller.abort(opts.signal.reason);
+  opts.signal.addEventListener('abort', forward, { once: true });
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = clock.setTimeout(() => {
+      controller.abort();
+      reject(
+        new KeyshiftError(ErrorCodes.SOURCE_TIMEOUT, `entry ${name}: ${source.kind} did not answer within ${ms} ms; the chain falls through`, {
+          entry: name,
+          details: { timeoutMs: ms },
+        }),
+      );
+    }, ms);
+  });
+  try {
+    const call = source.get(name, { ...opts, signal: controller.signal });
+    call.catch(() => {}); // abandoned at the deadline: its late rejection must not go unhandled
+    return await Promise.race([call, deadline]);
+  } finally {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    opts.signal.removeEventListener('abort', forward);
+  }
 }

@@ -5,6 +5,7 @@ import { DEFAULT_MAX_VALUE_BYTES } from '../constants.ts';
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import type { Source } from '../types.ts';
 import { contentVersion } from './_content-version.ts';
+import { checkSourceOptions } from './_check-source-options.ts';
 
 export interface FileSourceOptions {
   /** The directory holding one file per entry (a Cloud Run or Kubernetes secret volume). */
@@ -60,6 +61,10 @@ function fsError(error: unknown, name: string, path: string): KeyshiftError | un
  * periodic rescan catches what the watch missed. The version is a content hash.
  */
 export function fileSource(options: FileSourceOptions): Source {
+  checkSourceOptions('fileSource()', options, { dir: 'string', fileName: 'function', rescanMs: 'ms' });
+  if (typeof options?.dir !== 'string' || options.dir === '') {
+    throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 'fileSource() needs options.dir, the directory holding one file per entry');
+  }
   const fileName = options.fileName ?? ((name: string) => name);
   /** Every name asked for, with the version served (null while the file is missing). */
   const served = new Map<string, string | null>();

@@ -22,6 +22,7 @@ import { writeRolloutMarker } from '../core/rollout-marker.ts';
 import { grpcCodeOf, toGcpSourceError } from '../gcp/errors.ts';
 import { resolveProjectId } from '../gcp/metadata.ts';
 import { SECRET_ID, secretIdOf } from '../gcp/resource-names.ts';
+import { checkSourceOptions } from './_check-source-options.ts';
 
 export type { GcpClientOptions } from '../gcp/client.ts';
 
@@ -87,6 +88,7 @@ interface Payload {
 }
 
 export function gcpSecretManager(options: GcpSecretManagerOptions = {}): GcpSecretManagerSource {
+  checkSourceOptions('gcpSecretManager()', options, { client: 'object', clientOptions: 'object', project: 'string', secretId: 'function', version: 'version', timeoutMs: 'ms' });
   if (options.client && options.clientOptions) throw invalid('give either client or clientOptions, not both');
   // Cloud Run sets no project variable: without one, the metadata server names it (on first use)
   let project = options.project ?? process.env.GOOGLE_CLOUD_PROJECT ?? process.env.GCLOUD_PROJECT;
@@ -129,6 +131,7 @@ export function gcpSecretManager(options: GcpSecretManagerOptions = {}): GcpSecr
       project = await projectLookup;
       if (project === undefined || project.includes('/')) {
         project = undefined;
+        projectLookup = undefined; // the next fetch asks the metadata server again
         throw invalid('no project: set the project option or GOOGLE_CLOUD_PROJECT (the metadata server, which names it on Cloud Run and GCE, did not answer)');
       }
     }

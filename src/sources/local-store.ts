@@ -5,6 +5,7 @@ import type { LocalStoreOptions } from '../local-store/types.ts';
 import { parseRolloutMarker, ROLLOUT_ANNOTATION } from '../core/adoption.ts';
 import type { Source } from '../types.ts';
 import { writeRolloutMarker } from '../core/rollout-marker.ts';
+import { checkSourceOptions } from './_check-source-options.ts';
 
 export interface LocalStoreSourceOptions extends LocalStoreOptions {
   /** The version every entry is read at: 'latest', a number as a string, or an alias. Default: 'latest'. */
@@ -36,6 +37,16 @@ function missingStore(error: unknown): unknown {
  * their number as `order`, so the served version never goes backwards.
  */
 export function localStore(options: LocalStoreSourceOptions = {}): Source {
+  checkSourceOptions('localStore()', options, {
+    dir: 'string',
+    masterKey: 'bytes',
+    create: 'boolean',
+    pollIntervalMs: 'ms',
+    lockTimeoutMs: 'ms',
+    maxValueBytes: 'ms',
+    env: 'object',
+    version: 'string',
+  });
   const { version = 'latest', ...storeOptions } = options;
   const disposers = new Set<() => void>();
   let opening: Promise<LocalStore> | undefined;

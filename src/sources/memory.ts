@@ -1,6 +1,7 @@
 import { ErrorCodes, KeyshiftError } from '../errors.ts';
 import { formatRolloutMarker, parseRolloutMarker } from '../core/adoption.ts';
 import type { Source } from '../types.ts';
+import { checkSourceOptions } from './_check-source-options.ts';
 
 /** A fault a memory source can be told to fail with: a code, or a call that never answers. */
 export type MemoryFault = { code: (typeof ErrorCodes)[keyof typeof ErrorCodes]; retryAfterMs?: number } | 'hang';
@@ -39,6 +40,10 @@ function realDelay(ms: number, signal: AbortSignal): Promise<void> {
 
 /** An in-memory, versioned source with fault injection: for tests (keyshift/testing) and the bench. */
 export function memorySource(options: MemorySourceOptions = {}): MemorySource {
+  checkSourceOptions('memorySource()', options, { values: 'object', delay: 'function' });
+  for (const [name, value] of Object.entries(options.values ?? {})) {
+    if (typeof value !== 'string') throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, `memorySource(): values.${name} must be a string (the stored text)`);
+  }
   const versions = new Map<string, { value: string | Uint8Array; version: string; order: number }>();
   const counters = new Map<string, number>();
   const watchers = new Set<(names?: readonly string[]) => void>();

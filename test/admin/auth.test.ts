@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createTokenAuth } from '../../src/admin/index.ts';
-import { Secret } from '../../src/index.ts';
+import { type AdminHandlerOptions, createAdminHandler, createTokenAuth } from '../../src/admin/index.ts';
+import { createKeyshift, defineSecrets, ErrorCodes, type KeyshiftError, Secret, t } from '../../src/index.ts';
+import { memorySource } from '../../src/testing/index.ts';
 import { adminFixture, TOKEN } from './_fixture.ts';
 
 describe('Plan 23: Admin auth', () => {
@@ -65,6 +66,29 @@ describe('Plan 23: Admin auth', () => {
       (error: Error) => error.message.includes('at least 16') && !error.message.includes('short-tok'),
     );
     assert.throws(() => createTokenAuth(''), /at least 16/);
+  });
+
+  it('createAdminHandler() refuses a typo or a wrong type in its options, naming the option, never the token', async () => {
+    const ks = createKeyshift(defineSecrets({ API_KEY: { type: t.string(), category: 'api-key' } }), { source: memorySource(), logger: false });
+    const refused = async (options: Record<string, unknown>, message: RegExp): Promise<void> => {
+      const full = { managers: ks, token: TOKEN, auditLog: () => {}, metrics: false, ...options };
+      await assert.rejects(
+        createAdminHandler(full as unknown as AdminHandlerOptions),
+        (e: KeyshiftError) => e.code === ErrorCodes.INVALID_DECLARATION && message.test(e.message) && !e.message.includes(TOKEN),
+      );
+    };
+    await refused({ basepath: '/ops' }, /^createAdminHandler\(\): unknown option "basepath" \(the options are managers, token, basePath/);
+    await refused({ managers: undefined }, /managers must be a manager from createKeyshift\(\)/);
+    await refused({ managers: [ks, {}] }, /managers must be a manager/);
+    await refused({ maxBodyBytes: -1 }, /maxBodyBytes must be a positive whole number/);
+    await refused({ rateLimit: { max: 5 } }, /unknown rateLimit field "max" \(the rateLimit fields are maxFailures, windowMs, maxClients\)/);
+    await refused({ rateLimit: { windowMs: 0 } }, /rateLimit\.windowMs must be a positive whole number/);
+    await refused({ alerts: { failureWindow: 1 } }, /unknown alerts field "failureWindow"/);
+    await refused({ metrics: 'no' }, /metrics must be true or false/);
+    await refused({ auditLog: 'stderr' }, /auditLog must be a function/);
+    const handler = await createAdminHandler({ managers: [ks], token: TOKEN, basePath: '/ops', auditLog: () => {}, metrics: false, maxBodyBytes: 1024, rateLimit: { maxFailures: 3, windowMs: 1_000, maxClients: 10 }, alerts: { logger: false } });
+    assert.equal(handler.basePath, '/ops/');
+    await handler.close();
   });
 
   it('fingerprints tokens with a keyed HMAC: stable per key, different across keys, never the token', () => {

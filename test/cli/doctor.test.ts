@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -32,6 +32,11 @@ describe('CLI: keyshift doctor', () => {
     assert.equal(checks.find((c) => c.check === 'local store')?.verdict, 'ok');
     assert.equal(checks.find((c) => c.check === 'admin token')?.verdict, 'ok');
     assert.equal(checks.find((c) => c.check === 'pg')?.verdict, 'ok');
+    // the floor is package.json's engines (20.19), not the major version alone
+    const engines = (JSON.parse(await readFile('package.json', 'utf8')) as { engines: { node: string } }).engines.node;
+    const node = checks.find((c) => c.check === 'node');
+    assert.equal(node?.verdict, 'ok');
+    assert.ok(node?.detail.includes(`${engines.replace('>=', '')} or later`), node?.detail);
     assert.ok(!cli.out().includes('x'.repeat(32)));
     await rm(dir, { recursive: true, force: true });
   });

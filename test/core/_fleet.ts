@@ -28,8 +28,19 @@ function seeded(seed: number): () => number {
   };
 }
 
-export async function simulateFleet(options: { instances: number; entries: number; ttls: number; ttlMs?: number; seed?: number }): Promise<FleetFigures> {
-  const { instances, entries, ttls, ttlMs = 60_000, seed = 1 } = options;
+/**
+ * Something the whole fleet sees in one instant, `afterTtls` TTLs after start: the
+ * notification governor's TTL changing (`governor`), a store outage of `outageMs`
+ * (`outage`), a push that names no key (`push-all`, as a change feed without names).
+ */
+export interface FleetDisturbance {
+  kind: 'governor' | 'outage' | 'push-all';
+  afterTtls: number;
+  outageMs?: number;
+}
+
+export async function simulateFleet(options: { instances: number; entries: number; ttls: number; ttlMs?: number; seed?: number; disturb?: FleetDisturbance }): Promise<FleetFigures> {
+  const { instances, entries, ttls, ttlMs = 60_000, seed = 1, disturb } = options;
   const clock = createFakeClock();
   const names = Array.from({ length: entries }, (_, i) => `ENTRY_${String(i).padStart(3, '0')}`);
   const store = memorySource({ values: Object.fromEntries(names.map((n) => [n, `value-of-${n}`])) });
@@ -37,8 +48,21 @@ export async function simulateFleet(options: { instances: number; entries: numbe
   const counts = new Array<number>(ttls * FLEET_SLICES).fill(0);
   let refreshing = false;
   let startupCalls = 0;
+  const pushes = new Set<(keys?: readonly string[]) => void>();
+  const governed = new Set<() => void>();
+  const governor = {
+    ttlMs: (declared: number) => declared,
+    onChange(listener: () => void) {
+      governed.add(listener);
+      return () => void governed.delete(listener);
+    },
+  };
   const counted: Source = {
     kind: 'memory',
+    watch(onChange) {
+      pushes.add(onChange);
+      return () => void pushes.delete(onChange);
+    },
     get(name, opts) {
       if (!refreshing) startupCalls++;
       else {
@@ -50,11 +74,23 @@ export async function simulateFleet(options: { instances: number; entries: numbe
   };
   const declaration = defineSecrets(Object.fromEntries(names.map((n) => [n, { type: t.string(), category: 'app-config' as const, ttlMs }])));
   const fleet = Array.from({ length: instances }, (_, i) =>
-    createKeyshift(declaration, { source: counted, clock, random: seeded(seed * 100_003 + i), logger: false }),
+    createKeyshift(declaration, { source: counted, clock, random: seeded(seed * 100_003 + i), logger: false, ...(disturb?.kind === 'governor' ? { notifications: governor } : {}) }),
   );
   await Promise.all(fleet.map((ks) => ks.ready()));
   refreshing = true;
-  await clock.tick(ttls * ttlMs);
+  if (disturb) {
+    await clock.tick(disturb.afterTtls * ttlMs);
+    let spent = 0;
+    if (disturb.kind === 'governor') for (const listener of governed) listener();
+    if (disturb.kind === 'push-all') for (const push of pushes) push(undefined);
+    if (disturb.kind === 'outage') {
+      store.fail({ code: 'KS_ERR_SOURCE_UNAVAILABLE' });
+      spent = disturb.outageMs ?? ttlMs;
+      await clock.tick(spent);
+      store.fail(undefined);
+    }
+    await clock.tick((ttls - disturb.afterTtls) * ttlMs - spent);
+  } else await clock.tick(ttls * ttlMs);
   await Promise.all(fleet.map((ks) => ks.close()));
   const peakOverMean: number[] = [];
   const callsPerTtl: number[] = [];

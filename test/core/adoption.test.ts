@@ -11,7 +11,10 @@ import {
 } from '../../src/core/adoption.ts';
 import { type AlertEvent, createAdminMetrics, createAlertRules } from '../../src/admin/index.ts';
 import { createKeyshift, defineSecrets, ErrorCodes, KeyshiftError, t } from '../../src/index.ts';
-import { createFakeClock, flush, memorySource } from '../../src/testing/index.ts';
+import { createFakeClock, flush, type MemorySource, memorySource } from '../../src/testing/index.ts';
+import { env } from '../../src/sources/env.ts';
+import { fallbackChain } from '../../src/sources/fallback-chain.ts';
+import type { Source } from '../../src/types.ts';
 
 const policy = resolveAdoption('E', 'api-key', { steps: [0.1, 0.5], bakeMs: 60_000, maxFailures: 3 }, false)!;
 
@@ -77,14 +80,15 @@ describe('adoption: the slice math', () => {
 const N = 10;
 const BAKE = 60_000;
 
-function fleet(adoption: Record<string, unknown> = {}) {
+function fleet(adoption: Record<string, unknown> = {}, options: { wrap?: (source: MemorySource) => Source; devDefault?: boolean } = {}) {
   const clock = createFakeClock();
   const source = memorySource({ values: { CN_API_KEY: 'key-old' } });
   const decl = defineSecrets({
     CN_API_KEY: { type: t.string(), category: 'api-key', ttlMs: 10_000, adoption: { steps: [0.2, 0.5], bakeMs: BAKE, maxFailures: 3, ...adoption } },
+    ...(options.devDefault ? { LOG_LEVEL: { type: t.string(), devDefault: 'debug' } } : {}),
   });
   const managers = Array.from({ length: N }, (_, i) =>
-    createKeyshift(decl, { source, clock, random: () => 0.5, logger: false, instanceId: `instance-${i}`, minRefreshIntervalMs: 100 }),
+    createKeyshift(decl, { source: options.wrap?.(source) ?? source, clock, random: () => 0.5, logger: false, instanceId: `instance-${i}`, minRefreshIntervalMs: 100 }),
   );
   const serving = (value: string) => managers.filter((ks) => ks.get('CN_API_KEY').reveal() === value).length;
   const slotted = (version: string, fraction: number) => managers.filter((ks) => adoptionSlot(ks.instanceId, 'CN_API_KEY', version) < fraction).length;
@@ -195,6 +199,41 @@ describe('adoption: a fleet of managers on one store (fake clock)', () => {
     }
     await Promise.all(managers.map((ks) => ks.close()));
   });
+
+  // the store behind a fallback chain (the reference platform's configuration), or behind the dev defaults (NODE_ENV test)
+  for (const [how, options] of [
+    ['behind fallbackChain([store, env()])', { wrap: (s: MemorySource) => fallbackChain([s, env()]) }],
+    ['behind the devDefault of another entry (NODE_ENV=test)', { devDefault: true }],
+  ] as const) {
+    it(`the marker is read and written through a wrapped store: ${how}`, async () => {
+      const nodeEnv = process.env.NODE_ENV;
+      process.env.NODE_ENV = 'test';
+      try {
+        const { source, managers, serving, slotted, settle } = fleet({ maxFailures: 1 }, options);
+        await Promise.all(managers.map((ks) => ks.ready()));
+        const version = source.set('CN_API_KEY', 'key-new');
+        await settle(200);
+        assert.ok(slotted(version, 0.2) >= 1);
+        assert.equal(serving('key-new'), slotted(version, 0.2));
+        source.setRolloutMarker('CN_API_KEY', formatRolloutMarker({ version, state: 'halted', reason: 'operator' }));
+        await settle(300);
+        assert.equal(serving('key-new'), 0, 'an operator halt takes every instance back');
+        source.setRolloutMarker('CN_API_KEY', undefined);
+        await settle(300);
+        const canary = managers.find((ks) => ks.get('CN_API_KEY').reveal() === 'key-new');
+        assert.ok(canary, 'resumed');
+        canary.reportFailure('CN_API_KEY');
+        await settle(300);
+        const marker = await source.rolloutMarker?.('CN_API_KEY', { signal: AbortSignal.timeout(1_000) });
+        assert.equal(marker?.state, 'halted', 'a halt by failures is written in the store');
+        assert.equal(serving('key-new'), 0, 'and the other instances follow it');
+        await Promise.all(managers.map((ks) => ks.close()));
+      } finally {
+        if (nodeEnv === undefined) delete process.env.NODE_ENV;
+        else process.env.NODE_ENV = nodeEnv;
+      }
+    });
+  }
 
   it('a marker of another shape is reported once and ignored; the rollout goes on', async () => {
     const { source, managers, serving, settle } = fleet();

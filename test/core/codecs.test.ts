@@ -172,3 +172,32 @@ describe('Codecs: properties (fast-check)', () => {
     fc.assert(fc.property(fc.nat(1000), fc.nat(59), fc.nat(59), (h, m, s) => t.duration().decode(`${h}h${m}m${s}s`) === ((h * 60 + m) * 60 + s) * 1000));
   });
 });
+
+describe('Codecs: their options are checked when they are made', () => {
+  it('a typo, a wrong type, min above max or a schema that is not a Standard Schema is KS_ERR_INVALID_DECLARATION naming the codec and option', () => {
+    const refused = (make: () => unknown, message: RegExp): void => {
+      assert.throws(make, (e: { code?: string; message?: string }) => e.code === 'KS_ERR_INVALID_DECLARATION' && message.test(e.message ?? ''));
+    };
+    const loose = <T>(options: unknown): T => options as T;
+    refused(() => t.decimal({ min: 5, max: 1 }), /^t\.decimal\(\): min \(5\) is above max \(1\)$/);
+    refused(() => t.int(loose({ min: '1' })), /^t\.int\(\): option min must be a finite number$/);
+    refused(() => t.float({ max: Number.NaN }), /^t\.float\(\): option max must be a finite number$/);
+    refused(() => t.string(loose({ minLen: 32 })), /^t\.string\(\): unknown option "minLen" \(the options are minLength, maxLength, pattern, header\)$/);
+    refused(() => t.string({ minLength: 10, maxLength: 5 }), /minLength \(10\) is above maxLength \(5\)/);
+    refused(() => t.string(loose({ pattern: '^sk_' })), /option pattern must be a RegExp/);
+    refused(() => t.duration(loose({ unit: 'weeks' })), /^t\.duration\(\): option unit must be one of ms, s, m, h, d$/);
+    refused(() => t.duration({ minMs: 10, maxMs: 1 }), /minMs \(10\) is above maxMs \(1\)/);
+    refused(() => t.url(loose({ protocol: ['https:'] })), /^t\.url\(\): unknown option "protocol"/);
+    refused(() => t.oneOf(loose<['a']>([])), /^t\.oneOf\(\): option values must be a non-empty array of strings$/);
+    refused(() => t.json(loose<undefined>(5)), /^t\.json\(\): the schema must be a Standard Schema validator/);
+    refused(() => t.json(loose<undefined>((x: unknown) => x)), /the schema must be a Standard Schema validator/);
+    // the documented options are accepted
+    assert.equal(t.decimal({ min: 0, max: 100, maxScale: 2 }).decode('1.25').toString(), '1.25');
+    assert.equal(t.duration({ unit: 'h', minMs: 0, maxMs: 86_400_000 }).decode('24'), 86_400_000);
+    assert.equal(t.string({ minLength: 1, maxLength: 5, pattern: /^a/, header: true }).decode('abc'), 'abc');
+    assert.equal(t.url({ protocols: ['https:'], allowCredentials: false }).decode('https://a.example/'), 'https://a.example/');
+    assert.equal(t.oneOf(['a', 'b']).decode('b'), 'b');
+    assert.deepEqual(t.json(z.object({ a: z.number() })).decode('{"a":1}'), { a: 1 });
+    assert.deepEqual(t.json(type({ a: 'number' })).decode('{"a":1}'), { a: 1 });
+  });
+});

@@ -15,6 +15,23 @@ describe('Schedule: a fleet that starts together does not refresh together', () 
     for (const [i, ratio] of f.peakOverMean.entries()) assert.ok(ratio <= 1.5, `TTL ${i + 1}: peak/mean ${ratio.toFixed(2)}`);
   });
 
+  // Moments a fleet shares after start: each re-arms entries in one instant on every instance, so
+  // the next refresh is drawn over the whole TTL like the first (a jittered TTL kept 3-10x bursts).
+  for (const [kind, from] of [
+    ['governor', 3],
+    ['push-all', 3],
+    ['outage', 4],
+  ] as const) {
+    it(`${kind}: the fleet (50 x 40) sees it in one instant after 2 TTLs; from the next TTL on the peak per TTL/20 slice stays within 1.5x the mean`, async (t) => {
+      const f = await simulateFleet({ instances: 50, entries: 40, ttls: 8, disturb: { kind, afterTtls: 2, outageMs: 60_000 } });
+      t.diagnostic(`refresh calls per TTL ${f.callsPerTtl.join(' ')}; peak/mean ${f.peakOverMean.map((r) => r.toFixed(2)).join(' ')}`);
+      for (const [i, ratio] of f.peakOverMean.entries()) {
+        if (i === 2 || (kind === 'outage' && i === 3)) continue; // the push itself, the outage's retries: at once by design
+        if (i >= from || i < 2) assert.ok(ratio <= 1.5, `TTL ${i + 1}: peak/mean ${ratio.toFixed(2)}`);
+      }
+    });
+  }
+
   it('the first refresh is drawn over the whole TTL: uniform to TTL(1-j), tapering to TTL(1+j), never past it', () => {
     const ttl = 60_000;
     assert.equal(firstRefreshDelay(ttl, 0.1, () => 0), 0);

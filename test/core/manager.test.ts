@@ -371,6 +371,22 @@ describe('Manager: request snapshots', () => {
     assert.equal(ks.get('SERVICE_URL'), 'https://b.example/');
     await ks.close();
   });
+
+  it('snapshot() reads an optional entry that is absent as null, as get() and run() do', async () => {
+    const source = memorySource({ values: { B: 'b' } });
+    const ks = createKeyshift(defineSecrets({ A: { type: t.string(), optional: true }, B: { type: t.string() } }), { source, logger: false });
+    await ks.ready();
+    const frozen = ks.snapshot();
+    assert.equal(ks.get('A'), null);
+    assert.equal(frozen.get('A'), null);
+    assert.equal(ks.run(() => ks.get('A')), null);
+    source.set('A', 'a');
+    await ks.refresh('A');
+    assert.equal(frozen.get('A'), null, 'the snapshot is frozen');
+    assert.equal(ks.snapshot().get('A'), 'a');
+    assert.throws(() => frozen.get('NOPE' as 'A'), { code: ErrorCodes.UNKNOWN_ENTRY });
+    await ks.close();
+  });
 });
 
 describe('Manager: isolation and close()', () => {
@@ -422,6 +438,8 @@ describe('Manager: isolation and close()', () => {
     await flush();
     assert.equal(changes, 0);
     await assert.rejects(ks.refresh(), { code: ErrorCodes.CLOSED });
+    await assert.rejects(ks.ready(), { code: ErrorCodes.CLOSED });
+    assert.equal(ks.get('API_KEY').reveal(), 'k1', 'reads after close() keep the last value (docs/core.md)');
   });
 
   it('refuses a declaration that breaks the policy at declaration time, naming entry and rule', () => {
@@ -431,5 +449,103 @@ describe('Manager: isolation and close()', () => {
     );
     assert.throws(() => defineSecrets({ X: { type: t.string(), ttlMs: -1 } }), { code: ErrorCodes.INVALID_DECLARATION });
     assert.throws(() => defineSecrets({ 'bad name': { type: t.string() } }), { code: ErrorCodes.INVALID_DECLARATION });
+  });
+
+  it('refuses a typo or a wrong type in an entry (from JavaScript, or past the types) naming the entry and the field', () => {
+    const refused = (entry: unknown, message: RegExp): void => {
+      const declaration = { PAYMENTS_URL: entry } as unknown as Parameters<typeof defineSecrets>[0];
+      for (const declare of [() => defineSecrets(declaration), () => createKeyshift(declaration, { source: memorySource(), logger: false })]) {
+        assert.throws(declare, (e: KeyshiftError) => e.code === ErrorCodes.INVALID_DECLARATION && e.entry === 'PAYMENTS_URL' && message.test(e.message));
+      }
+    };
+    refused({ type: t.url(), catgory: 'service-url' }, /^entry PAYMENTS_URL: unknown field "catgory" \(the fields are type, static, category/);
+    refused({ type: t.url(), ttl: 5_000, maxStale: 1 }, /unknown field "ttl", "maxStale"/);
+    refused({ type: t.url(), static: 'yes' }, /static must be true or false/);
+    refused({ type: t.url(), optional: 1 }, /optional must be true or false/);
+    refused({ type: t.url(), secret: 'false' }, /secret must be true or false/);
+    refused({ type: t.url(), rotation: 'pg' }, /rotation must be 'keyring' or 'pg-pool'/);
+    refused({ type: t.url(), validate: (v: string) => v.length > 0 }, /validate must be a Standard Schema validator/);
+    refused({ type: t.url(), description: 42 }, /description must be a string/);
+    // every documented field is still accepted
+    const ok = { type: t.url(), static: false, category: 'service-url', key: 'URL', ttlMs: 1, maxStaleMs: 1, onStale: 'fail-closed', optional: true, secret: false, description: 'd', overlapMs: 1, devDefault: 'https://x.example/', adoption: false } as const;
+    assert.doesNotThrow(() => defineSecrets({ PAYMENTS_URL: ok }));
+  });
+
+  it('refresh() refuses a trigger outside the closed set (it becomes a metric label and an event field), naming none of it', async () => {
+    const { ks } = setup();
+    await ks.ready();
+    const loose = (trigger: string) => ({ trigger }) as { trigger: 'admin' };
+    await assert.rejects(ks.refresh('API_KEY', loose('sk-live-pasted-by-mistake')), (e: KeyshiftError) => e.code === ErrorCodes.INVALID_DECLARATION && /^refresh\(\): trigger must be one of startup, ttl/.test(e.message) && !e.message.includes('sk-live'));
+    const [r] = await ks.refresh('API_KEY', { trigger: 'admin' });
+    assert.equal(r?.name, 'API_KEY');
+    await ks.close();
+  });
+
+  it('on() refuses an event name it does not know (a typo would never fire) and a listener that is not a function', () => {
+    const { ks } = setup();
+    const loose = (event: string) => event as 'change';
+    assert.throws(() => ks.on(loose('changed'), () => {}), {
+      code: ErrorCodes.INVALID_DECLARATION,
+      message: /^on\(\): unknown event "changed" \(the events are fetch, change, out-of-order/,
+    });
+    assert.throws(() => ks.on('change', 'log' as unknown as () => void), { code: ErrorCodes.INVALID_DECLARATION, message: /listener must be a function/ });
+    const dispose = ks.on('change', () => {});
+    dispose();
+  });
+
+  it('refuses a typo or a wrong type in the options at createKeyshift(), naming the option', () => {
+    const decl = defineSecrets({ API_KEY: { type: t.string(), category: 'api-key' } });
+    const refused = (options: Record<string, unknown>, message: RegExp): void => {
+      const full = { source: memorySource({ values: { API_KEY: 'sk-canary-value' } }), logger: false, ...options };
+      assert.throws(
+        () => createKeyshift(decl, full as unknown as Parameters<typeof createKeyshift>[1]),
+        (e: KeyshiftError) => e.code === ErrorCodes.INVALID_DECLARATION && message.test(e.message) && !e.message.includes('sk-canary'),
+      );
+    };
+    refused({ startupTimeout: 5_000 }, /^createKeyshift\(\): unknown option "startupTimeout" \(the options are source, name, logger/);
+    refused({ fetchTimeoutMs: '3000' }, /fetchTimeoutMs must be a positive number/);
+    refused({ fetchTimeoutMs: 0 }, /fetchTimeoutMs must be a positive number/);
+    refused({ startupTimeoutMs: Number.NaN }, /startupTimeoutMs must be a positive number/);
+    refused({ startupConcurrency: 2.5 }, /startupConcurrency must be a positive whole number/);
+    refused({ minStartupFailureMs: -1 }, /minStartupFailureMs must be a number of 0 or more/);
+    refused({ ttlJitter: 5 }, /ttlJitter must be a number from 0 to less than 1/);
+    refused({ minRefreshIntervalMs: -1 }, /minRefreshIntervalMs must be a number of 0 or more/);
+    refused({ maxValueBytes: 0 }, /maxValueBytes must be a positive whole number/);
+    refused({ backoff: { initialMs: -5 } }, /backoff\.initialMs must be a positive number/);
+    refused({ backoff: { initial: 5 } }, /unknown backoff field "initial"/);
+    refused({ backoff: { factor: 0.5 } }, /backoff\.factor must be a number of 1 or more/);
+    refused({ logger: 'yes' }, /logger must be a pino-compatible logger/);
+    refused({ logger: true }, /logger must be a pino-compatible logger/);
+    refused({ name: 42 }, /name must be a non-empty string/);
+    refused({ policy: {} }, /policy must be an array/);
+    refused({ clock: {} }, /clock must have now\(\)/);
+    refused({ random: 0.5 }, /random must be a function/);
+    refused({ freshness: 'request' }, /freshness must be 'timers' or 'requests'/);
+    refused({ instanceId: '' }, /instanceId must be a non-empty string/);
+    assert.throws(() => createKeyshift(null as unknown as typeof decl, { source: memorySource() }), { code: ErrorCodes.INVALID_DECLARATION });
+    assert.throws(() => createKeyshift(decl, undefined as unknown as Parameters<typeof createKeyshift>[1]), {
+      code: ErrorCodes.INVALID_DECLARATION,
+      message: /needs options\.source/,
+    });
+    // every documented option is still accepted, at its edge
+    const ks = createKeyshift(decl, {
+      source: memorySource(),
+      name: 'svc',
+      logger: false,
+      policy: [],
+      fetchTimeoutMs: 1,
+      startupTimeoutMs: 1,
+      startupConcurrency: 1,
+      minStartupFailureMs: 0,
+      backoff: { initialMs: 1, factor: 1, maxMs: 1, jitter: 0 },
+      ttlJitter: 0,
+      minRefreshIntervalMs: 0,
+      maxValueBytes: 1,
+      clock: createFakeClock(),
+      random: half,
+      freshness: 'requests',
+      instanceId: 'i-1',
+    });
+    assert.equal(ks.name, 'svc');
   });
 });

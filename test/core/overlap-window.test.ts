@@ -80,6 +80,14 @@ describe('overlap windows and verifyHmacSignature', () => {
     const b64 = createHmac('sha256', 'fake-k1').update(payload).digest('base64');
     assert.equal(verifyHmacSignature([Buffer.from('fake-k1')], payload, b64, { encoding: 'base64' }).valid, true);
     assert.throws(() => verifyHmacSignature([], payload, good), /at least one key/);
+    // a typo'd or unknown option is refused, not a silent sha256 (which would refuse every sha512 callback) or a crypto error
+    const loose = (options: unknown) => options as Parameters<typeof verifyHmacSignature>[3];
+    assert.throws(() => verifyHmacSignature(['fake-k2'], payload, good, loose({ algoritm: 'sha512' })), {
+      code: 'KS_ERR_INVALID_DECLARATION',
+      message: 'verifyHmacSignature: unknown option "algoritm" (the options are algorithm, encoding)',
+    });
+    assert.throws(() => verifyHmacSignature(['fake-k2'], payload, good, loose({ algorithm: 'md5' })), { code: 'KS_ERR_INVALID_DECLARATION', message: /algorithm must be one of sha1, sha256, sha384, sha512/ });
+    assert.throws(() => verifyHmacSignature(['fake-k2'], payload, good, loose({ encoding: 'base32' })), { code: 'KS_ERR_INVALID_DECLARATION', message: /encoding must be one of hex, base64, base64url/ });
   });
 
   it('across two processes: a writer rotates the shared store, the verifier accepts old signatures for the window only', async () => {

@@ -254,6 +254,34 @@ describe('Manager: the served version never goes backwards', () => {
     await ks.close();
   });
 
+  it('a stepBack whose fetch fails leaves the floor in place: a lagging answer after the outage is still out-of-order', async () => {
+    const clock = createFakeClock();
+    let answer: SourceValue | Error = { value: 'v2', version: '2', order: 2 };
+    const source: Source = {
+      kind: 'store',
+      get: async () => {
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+    };
+    const ks = createKeyshift(defineSecrets({ A: { type: t.string(), ttlMs: 1_000 } }), { source, clock, random: half, logger: false });
+    const changes: string[] = [];
+    const outOfOrder: string[] = [];
+    ks.on('change', (e) => changes.push(`${e.previousVersion}->${e.version}:${e.trigger}`));
+    ks.on('out-of-order', (e) => outOfOrder.push(e.version));
+    await ks.ready();
+    answer = new KeyshiftError(ErrorCodes.SOURCE_UNAVAILABLE, 'store: down');
+    const manager = ks as unknown as { stepBack(name: string, reason: string): Promise<RefreshResult> };
+    const result = await manager.stepBack('A', 'rollout halted');
+    assert.equal(result.outcome, 'error');
+    answer = { value: 'v1', version: '1', order: 1 }; // the store is back, through a replica that lags
+    await clock.tick(60_000); // retries and TTL refreshes: none of them is the step back
+    assert.equal(ks.get('A'), 'v2', 'the explicit step back was the failed fetch; a later background answer is not one');
+    assert.deepEqual(changes, []);
+    assert.ok(outOfOrder.includes('1'));
+    await ks.close();
+  });
+
   it('a chain switching source compares no orders: the store taking over from a backup with higher numbers is applied', async () => {
     const clock = createFakeClock();
     let storeDown = true;
@@ -284,6 +312,32 @@ describe('Manager: the served version never goes backwards', () => {
     await ks.refresh('A');
     assert.equal(ks.get('A'), 'store-3', 'within the store, orders compare');
     assert.deepEqual(outOfOrder, ['2']);
+    await ks.close();
+  });
+
+  it('a chain of two sources of one kind (two stores, two regions) compares no orders across the switch either', async () => {
+    const clock = createFakeClock();
+    const primary = memorySource();
+    const secondary = memorySource();
+    for (const v of ['s1', 's2', 's3', 's4', 's5']) secondary.set('A', v); // order 5 in the secondary
+    primary.fail({ code: ErrorCodes.SOURCE_UNAVAILABLE });
+    const ks = createKeyshift(defineSecrets({ A: { type: t.string() } }), { source: fallbackChain([primary, secondary]), clock, random: half, logger: false });
+    const outOfOrder: string[] = [];
+    const changes: string[] = [];
+    ks.on('out-of-order', (e) => outOfOrder.push(e.version));
+    ks.on('change', (e) => changes.push(e.version));
+    await ks.ready();
+    assert.equal(ks.get('A'), 's5', 'start-up with the primary down: the secondary serves');
+    primary.fail(undefined);
+    primary.set('A', 'p1'); // order 1 in the primary, below the secondary's 5
+    await ks.refresh('A');
+    assert.equal(ks.get('A'), 'p1', "the primary takes over: its order 1 is not compared with the secondary's 5");
+    assert.deepEqual(outOfOrder, []);
+    primary.set('A', 'p2');
+    await clock.tick(1_000);
+    await ks.refresh('A');
+    assert.equal(ks.get('A'), 'p2', 'within the primary, newer versions apply');
+    assert.deepEqual(changes, ['1', '2']);
     await ks.close();
   });
 });

@@ -79,16 +79,20 @@ describe('The metadata server: project id and instance identity on Cloud Run', (
     await ks.close();
   });
 
-  it('with neither a project nor a metadata server, ready() fails with a clear error', async () => {
+  it('with neither a project nor a metadata server, ready() fails with a clear error; a later ready() asks the metadata server again', async () => {
+    // META_KEY was seeded by the test above
     process.env.GCE_METADATA_HOST = '127.0.0.1:9';
+    const source = gcpSecretManager({ clientOptions: f.emulator.clientOptions() });
+    const ks = createKeyshift(defineSecrets({ META_KEY: { type: t.string() } }), { source, logger: false });
     try {
-      const source = gcpSecretManager({ clientOptions: f.emulator.clientOptions() });
-      const ks = createKeyshift(defineSecrets({ META_KEY: { type: t.string() } }), { source, logger: false });
       await assert.rejects(ks.ready(), { code: ErrorCodes.INVALID_DECLARATION, message: /no project: set the project option or GOOGLE_CLOUD_PROJECT/ });
-      await ks.close();
     } finally {
       process.env.GCE_METADATA_HOST = meta.host;
     }
+    // the metadata server answers now: the source asks it again instead of keeping the failed lookup
+    await ks.ready();
+    assert.equal(ks.get('META_KEY'), 'fake-from-metadata-project');
+    await ks.close();
   });
 
   it('a server that does not answer as the metadata server is not trusted', async () => {

@@ -39,7 +39,7 @@ describe('Rotation: the staged runner on AWS Secrets Manager stages', () => {
   const tags = (name: string): string[] => ((server.direct('DescribeSecret', { SecretId: name }).Tags as Array<{ Key: string }> | undefined) ?? []).map((t) => t.Key).sort();
 
   function manager(name: string) {
-    const declaration = defineSecrets({ [name]: { type: t.string(), category: 'webhook-secret', dynamic: true } });
+    const declaration = defineSecrets({ [name]: { type: t.string(), category: 'webhook-secret' } });
     // orderByCreatedDate is left at its default (true): a rollback must still be served.
     return createKeyshift(declaration, { logger: false, minRefreshIntervalMs: 1, source: awsSecretsManager({ clientConfig: clientConfigFor(server) }) });
   }

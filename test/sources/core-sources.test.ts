@@ -117,6 +117,38 @@ describe('Source: fallback chain (plan test 9)', () => {
     await ks.close();
   });
 
+  it('starts from env when the store hangs (a network black hole), within the core deadline; once the store served, a hang keeps last-known-good', async () => {
+    const clock = createFakeClock();
+    const store = memorySource({ values: { API_KEY: 'from-store' } });
+    store.fail('hang');
+    const ks = createKeyshift(defineSecrets({ API_KEY: { type: t.string(), category: 'api-key', ttlMs: 60_000 } }), {
+      source: fallbackChain([store, env({ env: { API_KEY: 'from-env' } })], { clock }),
+      clock,
+      random: () => 0.5,
+      logger: false,
+    });
+    const codes: string[] = [];
+    ks.on('error', (e) => codes.push(e.error.code));
+    const ready = ks.ready();
+    for (let i = 0; i < 30 && !ks.isReady; i++) await clock.tick(100); // 3 s: the core's fetchTimeoutMs
+    await ready;
+    assert.equal(ks.get('API_KEY').reveal(), 'from-env');
+    assert.equal(ks.status().entries[0]?.source, 'env');
+    assert.deepEqual(codes, [ErrorCodes.SOURCE_TIMEOUT], 'the fallback is reported with the timeout');
+    store.fail(undefined);
+    await clock.tick(1_000);
+    await ks.refresh('API_KEY');
+    assert.equal(ks.get('API_KEY').reveal(), 'from-store', 'the store takes over once it answers');
+    store.fail('hang');
+    await clock.tick(1_000);
+    const refreshed = ks.refresh('API_KEY');
+    for (let i = 0; i < 40; i++) await clock.tick(100);
+    assert.equal((await refreshed)[0]?.outcome, 'error');
+    assert.equal(ks.get('API_KEY').reveal(), 'from-store', 'a hang after the store served is the chain\'s failure: never the env value');
+    assert.throws(() => fallbackChain([store], { fallThroughAfterMs: 0 }), { code: ErrorCodes.INVALID_DECLARATION });
+    await ks.close();
+  });
+
   it('never rolls back a rotation: the store served v2 and went down, the next refresh keeps v2 instead of the env value', async () => {
     const clock = createFakeClock();
     const store = memorySource({ values: { API_KEY: 'store-v1' } });
@@ -197,5 +229,46 @@ describe('Source: fallback chain (plan test 9)', () => {
     a.fail({ code: ErrorCodes.SOURCE_DENIED });
     const chain = fallbackChain([a, env({ env: {} })]);
     await assert.rejects(chain.get('X', { signal: new AbortController().signal, maxBytes: 10 }), { code: ErrorCodes.SOURCE_DENIED });
+  });
+});
+
+describe('Sources: their options are checked when they are made', () => {
+  it('a typo or a wrong type is KS_ERR_INVALID_DECLARATION naming the source and the option, not a default taken silently', async () => {
+    const { dotenv } = await import('../../src/sources/dotenv.ts');
+    const { localStore } = await import('../../src/sources/local-store.ts');
+    const refused = (make: () => unknown, message: RegExp): void => {
+      assert.throws(make, (e: { code?: string; message?: string }) => e.code === ErrorCodes.INVALID_DECLARATION && message.test(e.message ?? ''));
+    };
+    const loose = <T>(options: unknown): T => options as T;
+    refused(() => env(loose({ prefx: 'APP_' })), /^env\(\): unknown option "prefx" \(the options are env, prefix\)$/);
+    refused(() => env(loose({ prefix: 5 })), /^env\(\): option prefix must be a string$/);
+    refused(() => dotenv(loose({ file: '.env.local' })), /^dotenv\(\): unknown option "file" \(the options are path, prefix, watch\)$/);
+    refused(() => dotenv(loose({ watch: 'no' })), /dotenv\(\): option watch must be true or false/);
+    refused(() => fileSource(loose({})), /^fileSource\(\) needs options\.dir/);
+    refused(() => fileSource(loose(undefined)), /^fileSource\(\) needs options\.dir/);
+    refused(() => fileSource(loose({ dir: '/var/secrets', rescan: 5 })), /fileSource\(\): unknown option "rescan"/);
+    refused(() => fileSource({ dir: '/var/secrets', rescanMs: -1 }), /fileSource\(\): option rescanMs must be a number of 0 or more/);
+    refused(() => memorySource(loose({ value: { A: '1' } })), /memorySource\(\): unknown option "value"/);
+    refused(() => memorySource(loose({ values: { FEE: 1.5 } })), /^memorySource\(\): values\.FEE must be a string \(the stored text\)$/);
+    refused(() => localStore(loose({ directory: '/tmp/x' })), /^localStore\(\): unknown option "directory" \(the options are dir, masterKey/);
+    refused(() => localStore(loose({ masterKey: 42 })), /localStore\(\): option masterKey must be a string or a Uint8Array/);
+    const { gcpSecretManager } = await import('../../src/sources/gcp-secret-manager.ts');
+    const { awsSecretsManager } = await import('../../src/sources/aws-secrets-manager.ts');
+    refused(() => gcpSecretManager(loose({ projet: 'pgp-live' })), /^gcpSecretManager\(\): unknown option "projet" \(the options are client, clientOptions, project/);
+    refused(() => gcpSecretManager(loose({ project: 'p', timeoutMs: '3000' })), /gcpSecretManager\(\): option timeoutMs must be a number of 0 or more/);
+    refused(() => awsSecretsManager(loose({ region: 'us-east-1' })), /^awsSecretsManager\(\): unknown option "region" \(the options are client, clientConfig/);
+    refused(() => awsSecretsManager(loose({ jsonKey: 1 })), /awsSecretsManager\(\): option jsonKey must be a string/);
+    assert.equal(gcpSecretManager({ project: 'p', secretId: (n) => n, version: 3, timeoutMs: 1_000 }).kind, 'gcp-secret-manager');
+    assert.equal(awsSecretsManager({ clientConfig: { region: 'us-east-1' }, versionStage: 'AWSCURRENT', jsonKey: 'password', orderByCreatedDate: false }).kind, 'aws-secrets-manager');
+    refused(() => fallbackChain(loose(env())), /fallbackChain\(\) needs an array of at least one source/);
+    refused(() => fallbackChain([]), /fallbackChain\(\) needs an array of at least one source/);
+    refused(() => fallbackChain(loose([env(), {}])), /fallbackChain\(\): sources\[1\] is not a source/);
+    refused(() => fallbackChain([env()], loose({ onErrors: false })), /fallbackChain\(\): unknown option "onErrors"/);
+    // the documented options are accepted
+    assert.equal(env({ env: {}, prefix: 'APP_' }).kind, 'env');
+    assert.equal(dotenv({ path: '.env', prefix: 'APP_', watch: false }).kind, 'dotenv');
+    assert.equal(fileSource({ dir: '/var/secrets', fileName: (n) => n.toLowerCase(), rescanMs: 0 }).kind, 'file');
+    assert.equal(localStore({ dir: '/tmp/x', masterKey: new Uint8Array(32), create: false, version: 'latest' }).kind, 'local-store');
+    assert.equal(fallbackChain([memorySource({ values: {} }), env()], { onError: false, notFoundFallsThrough: true }).kind, 'fallback(memory>env)');
   });
 });

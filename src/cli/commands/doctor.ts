@@ -115,9 +115,10 @@ export const doctor = defineCommand({
   async run(args, io) {
     const { values } = parseCommandArgs('doctor', args, STORE_OPTIONS, []);
     const spec = parseStoreSpec(values.store, values.endpoint, io);
-    const major = Number(process.versions.node.split('.')[0]);
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    const nodeOk = major > 20 || (major === 20 && minor >= 19);
     const checks: Check[] = [
-      { check: 'node', verdict: major >= 20 ? 'ok' : 'fail', detail: `v${process.versions.node} (keyshift needs 20 or later)` },
+      { check: 'node', verdict: nodeOk ? 'ok' : 'fail', detail: `v${process.versions.node} (keyshift needs 20.19 or later, as package.json's engines says)` },
       ...(spec.kind === 'local' ? await storeChecks(cliStoreDir(values.store, io), io) : await remoteStoreChecks(spec, io)),
       ...OPTIONAL_PEERS.map(([name, part]): Check =>
         installed(name)

@@ -1,5 +1,5 @@
 import Big from 'big.js';
-import { type Codec, CodecError, checkRange } from './codec.ts';
+import { type Codec, CodecError, checkCodecOptions, checkRange } from './codec.ts';
 
 export type Decimal = Big;
 
@@ -19,6 +19,7 @@ const PLAIN_DECIMAL = /^[+-]?(?:\d+(?:\.\d+)?|\.\d+)$/;
  * Only plain notation is accepted ("0.1.2", "1e3", "NaN" are refused).
  */
 export function decimal(options: DecimalCodecOptions = {}): Codec<Decimal> {
+  checkCodecOptions('t.decimal()', options, { min: 'number', max: 'number', maxScale: 'number' });
   return {
     kind: 'decimal',
     decode(text) {

@@ -1,4 +1,4 @@
-import { type Codec, CodecError } from './codec.ts';
+import { type Codec, CodecError, checkCodecOptions } from './codec.ts';
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 export type DurationUnit = keyof typeof UNIT_MS;
@@ -18,6 +18,7 @@ const COMPOUND = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 
 /** A duration, returned in milliseconds: "250ms", "90s", "1h30m", or a bare number in `unit`. Negative is refused. */
 export function duration(options: DurationCodecOptions = {}): Codec<number> {
+  checkCodecOptions('t.duration()', options, { unit: 'unit', minMs: 'number', maxMs: 'number' }, Object.keys(UNIT_MS));
   const unit = options.unit ?? 'ms';
   const minMs = options.minMs ?? 0;
   return {

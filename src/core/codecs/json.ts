@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { formsOf, screenReason } from '../_screen.ts';
+import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import { type Codec, CodecError } from './codec.ts';
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -65,6 +66,9 @@ export function validateWith<T>(schema: StandardSchemaV1<unknown, T>, value: unk
  * Schema. The result is deeply frozen.
  */
 export function json<T = unknown>(schema?: StandardSchemaV1<unknown, T>): Codec<T> {
+  if (schema !== undefined && typeof schema?.['~standard']?.validate !== 'function') {
+    throw new KeyshiftError(ErrorCodes.INVALID_DECLARATION, 't.json(): the schema must be a Standard Schema validator (zod, valibot, arktype...)');
+  }
   return {
     kind: 'json',
     decode(text) {

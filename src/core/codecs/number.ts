@@ -1,4 +1,4 @@
-import { type Codec, CodecError, checkRange } from './codec.ts';
+import { type Codec, CodecError, checkCodecOptions, checkRange } from './codec.ts';
 
 export interface NumberCodecOptions {
   /** Smallest accepted value (inclusive). Default: none. */
@@ -12,6 +12,7 @@ const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** A safe integer written in plain digits ("12abc", "1e3" and 2^53+1 are refused). */
 export function int(options: NumberCodecOptions = {}): Codec<number> {
+  checkCodecOptions('t.int()', options, { min: 'number', max: 'number' });
   return {
     kind: 'int',
     decode(text) {
@@ -26,6 +27,7 @@ export function int(options: NumberCodecOptions = {}): Codec<number> {
 
 /** A finite binary float ("NaN", "Infinity" and overflow like "1e309" are refused). Not for money: use decimal. */
 export function float(options: NumberCodecOptions = {}): Codec<number> {
+  checkCodecOptions('t.float()', options, { min: 'number', max: 'number' });
   return {
     kind: 'float',
     decode(text) {

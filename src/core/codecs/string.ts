@@ -1,4 +1,4 @@
-import { type Codec, CodecError } from './codec.ts';
+import { type Codec, CodecError, checkCodecOptions } from './codec.ts';
 
 export interface StringCodecOptions {
   /** Minimum length in characters. Default 0 (an empty string is valid). */
@@ -23,6 +23,7 @@ const PLAIN: Codec<string> = Object.freeze({
 });
 
 export function string(options: StringCodecOptions = {}): Codec<string> {
+  checkCodecOptions('t.string()', options, { minLength: 'number', maxLength: 'number', pattern: 'regexp', header: 'boolean' });
   const { minLength = 0, maxLength, pattern, header = false } = options;
   if (minLength === 0 && maxLength === undefined && pattern === undefined && !header) return PLAIN;
   return {
@@ -40,6 +41,7 @@ export function string(options: StringCodecOptions = {}): Codec<string> {
 
 /** One of a fixed set of strings. */
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T): Codec<T[number]> {
+  checkCodecOptions('t.oneOf()', { values }, { values: 'strings' });
   const allowed = new Set<string>(values);
   return {
     kind: 'enum',

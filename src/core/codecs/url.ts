@@ -1,4 +1,4 @@
-import { type Codec, CodecError } from './codec.ts';
+import { type Codec, CodecError, checkCodecOptions } from './codec.ts';
 
 export interface UrlCodecOptions {
   /** Accepted schemes, with the colon. Default ['https:', 'http:']. */
@@ -15,6 +15,7 @@ const UNSAFE = /[\0-\x20\x7f]/;
  * URLs with whitespace or control characters are refused.
  */
 export function url(options: UrlCodecOptions = {}): Codec<string> {
+  checkCodecOptions('t.url()', options, { protocols: 'strings', allowCredentials: 'boolean' });
   const protocols = options.protocols ?? ['https:', 'http:'];
   return {
     kind: 'url',

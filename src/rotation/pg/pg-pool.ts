@@ -16,6 +16,7 @@ import type { BackoffOptions } from '../../core/schedule.ts';
 import { ErrorCodes, KeyshiftError } from '../../errors.ts';
 import type { Disposer, Logger } from '../../types.ts';
 import { AuthPacer } from './_auth-pacer.ts';
+import type { RotatingPoolEvents } from './rotating-pool-events.ts';
 import { type CredentialEntries, credentialEntries, readCredentials, sameCredentials } from './_credentials.ts';
 import { RotationEmitter } from '../_emitter.ts';
 import { hostOf, type RotationHost } from '../_host.ts';
@@ -26,6 +27,8 @@ import {
   GenerationGone,
   PoolGeneration,
 } from './_pool-generation.ts';
+
+export type { RotatingPoolEvents } from './rotating-pool-events.ts';
 
 /** This part's defaults and limits. */
 export {
@@ -71,22 +74,6 @@ export interface RotatingPoolOptions<D extends Declaration> {
   pg?: PgModule;
   /** Random source for backoff jitter. Default Math.random. */
   random?: () => number;
-}
-
-/** What the pool reports; no payload carries a credential. */
-export interface RotatingPoolEvents {
-  /** New calls now go to a pool built with the new credentials. */
-  swap: { generation: number; previousGeneration: number; userVersion?: string; passwordVersion?: string; trigger: 'change' | 'recovery' };
-  /** An old pool ended: its last checked-out client was released (or closed at the drain timeout). */
-  drained: { generation: number; durationMs: number; forcedClients: number };
-  /** A credential check failed: the server refused the credentials, or the connection failed. */
-  'auth-failure': { generation: number; phase: 'candidate' | 'current'; failures: number; sqlState?: string; nextCheckMs?: number };
-  /** The one alert of an incident: the server keeps refusing the credentials. */
-  alert: { kind: 'auth-failure' | 'connect-failure'; generation: number; failures: number; message: string };
-  /** The credentials work again after an incident. */
-  recovered: { generation: number; failures: number; durationMs: number };
-  /** A client failed outside a call (idle error, F10) or a background step failed. Never thrown. */
-  error: { generation: number; phase: 'idle-client' | 'checked-out-client' | 'drain' | 'refresh'; error: KeyshiftError };
 }
 
 export interface RotatingPoolStatus {
