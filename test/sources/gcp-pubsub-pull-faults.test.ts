@@ -77,6 +77,9 @@ describe('Pub/Sub emulator gone mid-run', { skip, timeout: 300_000 }, () => {
       notifications: pull.health,
       logger: false,
       random: () => 0.5,
+      // The store call's deadline is on the fake clock, the call itself real: a deadline shorter
+      // than the fake time ticked in one go would expire a fetch before the emulator could answer.
+      fetchTimeoutMs: 10 * 60_000,
     });
     const handler = await createAdminHandler({ managers: ks, token: TOKEN, clock, auditLog: () => {}, alerts: { logger: false } });
     handler.alerts.watchNotifications('fault', pull);
